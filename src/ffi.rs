@@ -1,0 +1,286 @@
+//! The C++ bridge: the only place where Rust and the Mesos shim meet.
+//!
+//! The shim (`shim/`) converts protobuf <-> JSON with Mesos's own code and
+//! calls these entry points; everything else (configuration, the command,
+//! what the answer means) is decided here, in Rust. Every `extern "Rust"`
+//! function runs its body under [`guard`]: cxx aborts the process on a panic
+//! that reaches C++, and that process is the Mesos agent.
+//!
+//! Threads: [`Module`] is `Sync`. Mesos calls hooks from its actors and
+//! isolator methods from whichever libprocess thread runs the containerizer,
+//! concurrently. `call_async` returns at once; the core later calls
+//! `complete` from one of its own threads, exactly once per completion,
+//! except for a watch that never reports a limitation, whose completion is
+//! dropped (the C++ destructor then abandons its promise).
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Arc;
+
+use crate::error::{CallError, ErrorKind};
+use crate::method::{Method, ModuleKind};
+use crate::module::{Answer, Module as CoreModule, Outcome as CoreOutcome};
+
+#[cxx::bridge(namespace = "mesos_command_modules::bridge")]
+pub mod ffi {
+    /// How the shim must answer Mesos.
+    #[derive(Debug)]
+    #[repr(u8)]
+    enum Disposition {
+        /// Parse `json` as the method's return type and return it. For
+        /// methods returning `Nothing`, return `Nothing`.
+        Value = 0,
+        /// Return `None` (hooks: "no change"; prepare: no launch info).
+        None = 1,
+        /// Return `Error(message)` for hooks, `Failure(message)` for futures.
+        Error = 2,
+    }
+
+    /// The answer to one call.
+    #[derive(Debug)]
+    struct Outcome {
+        disposition: Disposition,
+        /// With `Value`: compact JSON of the method's return type (an array
+        /// for `Resources` and `Attributes`), already validated.
+        json: String,
+        /// With `Error`: the message for Mesos and the log.
+        message: String,
+        /// Wall-clock time of the call, for the shim's latency timer.
+        duration_ms: f64,
+    }
+
+    extern "Rust" {
+        /// One configured module instance.
+        type Module;
+
+        /// Parses and validates `parameters` (flattened: key, value, key,
+        /// value, ...) for a module of `kind` (0 = Hook, 1 = Isolator)
+        /// registered under `symbol`. The error names the key at fault.
+        fn create_module(
+            kind: u8,
+            symbol: &str,
+            parameters: &CxxVector<CxxString>,
+        ) -> Result<Box<Module>>;
+
+        /// `Isolator::supportsNesting()`, from `supports_nesting`.
+        fn supports_nesting(self: &Module) -> bool;
+        /// `Isolator::supportsStandalone()`, from `supports_standalone`.
+        fn supports_standalone(self: &Module) -> bool;
+        /// The configured `module_name`.
+        fn module_name(self: &Module) -> &str;
+        /// The methods (as `u8`) that have a command, for metrics.
+        fn configured_methods(self: &Module) -> Vec<u8>;
+        /// The metric key stem of a method, e.g. `isolator_prepare`.
+        fn method_key(method: u8) -> &'static str;
+
+        /// Runs a blocking (synchronous hook) call. `arguments` holds one
+        /// JSON text per argument of the C++ signature, in order; an empty
+        /// string stands for an absent `Option`.
+        fn call_blocking(self: &Module, method: u8, arguments: &CxxVector<CxxString>) -> Outcome;
+
+        /// Starts an asynchronous call and returns at once; `completion`
+        /// receives the outcome on a core thread (see the module docs).
+        fn call_async(
+            self: &Module,
+            method: u8,
+            arguments: &CxxVector<CxxString>,
+            completion: UniquePtr<Completion>,
+        );
+
+        /// Counters for libprocess metrics: `counter` 0 = calls, 1 = errors,
+        /// 2 = timeouts.
+        fn metric_value(self: &Module, method: u8, counter: u8) -> u64;
+    }
+
+    unsafe extern "C++" {
+        include!("mesos-command-modules/shim/bridge.h");
+
+        /// The shim's pending `process::Promise` for one asynchronous call.
+        type Completion;
+
+        /// Completes the promise. Never throws; safe from any thread.
+        fn complete(completion: UniquePtr<Completion>, outcome: Outcome);
+
+        /// Writes one log record to the host's log (glog inside Mesos, the
+        /// standard error elsewhere). `level`: 0 info, 1 warning, 2 error.
+        fn host_log(level: i32, message: &str);
+    }
+}
+
+// SAFETY: a `Completion` only owns a libprocess `Promise`, whose operations
+// are thread-safe (MESOS-CONTRACT.md section 7); the shim documents this.
+unsafe impl Send for ffi::Completion {}
+
+/// The module instance handed to C++.
+pub struct Module {
+    core: Arc<CoreModule>,
+}
+
+/// Runs `body`, turning a panic into an internal error.
+fn guard<T>(what: &str, body: impl FnOnce() -> Result<T, CallError>) -> Result<T, CallError> {
+    match catch_unwind(AssertUnwindSafe(body)) {
+        Ok(result) => result,
+        Err(panic) => Err(CallError::new(
+            ErrorKind::Internal,
+            format!("internal error in {what}: {}", panic_message(&panic)),
+        )),
+    }
+}
+
+fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
+    if let Some(s) = panic.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = panic.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "panic".to_string()
+    }
+}
+
+fn strings(values: &cxx::CxxVector<cxx::CxxString>) -> Result<Vec<String>, CallError> {
+    values
+        .iter()
+        .map(|s| {
+            s.to_str().map(str::to_owned).map_err(|_| {
+                CallError::new(ErrorKind::BadInput, "an argument is not valid UTF-8")
+            })
+        })
+        .collect()
+}
+
+fn method_of(index: u8) -> Result<Method, CallError> {
+    Method::from_index(index)
+        .ok_or_else(|| CallError::new(ErrorKind::Internal, format!("unknown method {index}")))
+}
+
+fn to_ffi(outcome: CoreOutcome) -> ffi::Outcome {
+    let duration_ms = outcome.duration.as_secs_f64() * 1000.0;
+    let (disposition, json, message) = match outcome.answer {
+        Answer::Value(json) => (ffi::Disposition::Value, json, String::new()),
+        Answer::None => (ffi::Disposition::None, String::new(), String::new()),
+        Answer::Error(e) => (ffi::Disposition::Error, String::new(), e.message),
+    };
+    ffi::Outcome {
+        disposition,
+        json,
+        message,
+        duration_ms,
+    }
+}
+
+fn error_outcome(error: CallError) -> ffi::Outcome {
+    ffi::Outcome {
+        disposition: ffi::Disposition::Error,
+        json: String::new(),
+        message: error.message,
+        duration_ms: 0.0,
+    }
+}
+
+fn create_module(
+    kind: u8,
+    symbol: &str,
+    parameters: &cxx::CxxVector<cxx::CxxString>,
+) -> Result<Box<Module>, CallError> {
+    guard("create_module", || {
+        crate::logging::install_host_logger();
+        let kind = match kind {
+            0 => ModuleKind::Hook,
+            1 => ModuleKind::Isolator,
+            other => {
+                return Err(CallError::new(
+                    ErrorKind::Internal,
+                    format!("unknown module kind {other}"),
+                ))
+            }
+        };
+        let flat = strings(parameters)?;
+        if flat.len() % 2 != 0 {
+            return Err(CallError::new(
+                ErrorKind::Internal,
+                "parameters must be flattened key/value pairs",
+            ));
+        }
+        let pairs: Vec<(String, String)> = flat
+            .chunks(2)
+            .map(|kv| (kv[0].clone(), kv[1].clone()))
+            .collect();
+        let core = CoreModule::new(kind, symbol, &pairs)
+            .map_err(|e| CallError::new(ErrorKind::Configuration, e.to_string()))?;
+        Ok(Box::new(Module {
+            core: Arc::new(core),
+        }))
+    })
+}
+
+fn method_key(method: u8) -> &'static str {
+    Method::from_index(method).map_or("unknown", Method::key)
+}
+
+impl Module {
+    fn supports_nesting(&self) -> bool {
+        self.core.config().supports_nesting
+    }
+
+    fn supports_standalone(&self) -> bool {
+        self.core.config().supports_standalone
+    }
+
+    fn module_name(&self) -> &str {
+        &self.core.config().module_name
+    }
+
+    fn configured_methods(&self) -> Vec<u8> {
+        self.core
+            .config()
+            .configured_methods()
+            .map(|m| m as u8)
+            .collect()
+    }
+
+    fn metric_value(&self, method: u8, counter: u8) -> u64 {
+        match Method::from_index(method) {
+            Some(m) => self.core.metrics().value(m, counter),
+            None => 0,
+        }
+    }
+
+    fn call_blocking(
+        &self,
+        method: u8,
+        arguments: &cxx::CxxVector<cxx::CxxString>,
+    ) -> ffi::Outcome {
+        let result = guard("call_blocking", || {
+            let method = method_of(method)?;
+            let arguments = strings(arguments)?;
+            Ok(self.core.call_blocking(method, arguments))
+        });
+        match result {
+            Ok(outcome) => to_ffi(outcome),
+            Err(e) => error_outcome(e),
+        }
+    }
+
+    fn call_async(
+        &self,
+        method: u8,
+        arguments: &cxx::CxxVector<cxx::CxxString>,
+        completion: cxx::UniquePtr<ffi::Completion>,
+    ) {
+        let started = guard("call_async", || {
+            let method = method_of(method)?;
+            let arguments = strings(arguments)?;
+            Ok((method, arguments))
+        });
+        match started {
+            Ok((method, arguments)) => {
+                let core = Arc::clone(&self.core);
+                core.spawn_call(method, arguments, move |outcome| {
+                    if let Some(outcome) = outcome {
+                        ffi::complete(completion, to_ffi(outcome));
+                    }
+                });
+            }
+            Err(e) => ffi::complete(completion, error_outcome(e)),
+        }
+    }
+}
