@@ -21,7 +21,7 @@ use crate::method::{Method, ModuleKind};
 use crate::module::{Answer, Module as CoreModule, Outcome as CoreOutcome};
 
 #[cxx::bridge(namespace = "mesos_command_modules::bridge")]
-pub mod ffi {
+pub mod bridge {
     /// How the shim must answer Mesos.
     #[derive(Debug)]
     #[repr(u8)]
@@ -95,6 +95,7 @@ pub mod ffi {
         include!("mesos-command-modules/shim/bridge.h");
 
         /// The shim's pending `process::Promise` for one asynchronous call.
+        #[allow(missing_debug_implementations)]
         type Completion;
 
         /// Completes the promise. Never throws; safe from any thread.
@@ -108,9 +109,10 @@ pub mod ffi {
 
 // SAFETY: a `Completion` only owns a libprocess `Promise`, whose operations
 // are thread-safe (MESOS-CONTRACT.md section 7); the shim documents this.
-unsafe impl Send for ffi::Completion {}
+unsafe impl Send for bridge::Completion {}
 
 /// The module instance handed to C++.
+#[derive(Debug)]
 pub struct Module {
     core: Arc<CoreModule>,
 }
@@ -140,9 +142,9 @@ fn strings(values: &cxx::CxxVector<cxx::CxxString>) -> Result<Vec<String>, CallE
     values
         .iter()
         .map(|s| {
-            s.to_str().map(str::to_owned).map_err(|_| {
-                CallError::new(ErrorKind::BadInput, "an argument is not valid UTF-8")
-            })
+            s.to_str()
+                .map(str::to_owned)
+                .map_err(|_| CallError::new(ErrorKind::BadInput, "an argument is not valid UTF-8"))
         })
         .collect()
 }
@@ -152,14 +154,14 @@ fn method_of(index: u8) -> Result<Method, CallError> {
         .ok_or_else(|| CallError::new(ErrorKind::Internal, format!("unknown method {index}")))
 }
 
-fn to_ffi(outcome: CoreOutcome) -> ffi::Outcome {
+fn to_ffi(outcome: CoreOutcome) -> bridge::Outcome {
     let duration_ms = outcome.duration.as_secs_f64() * 1000.0;
     let (disposition, json, message) = match outcome.answer {
-        Answer::Value(json) => (ffi::Disposition::Value, json, String::new()),
-        Answer::None => (ffi::Disposition::None, String::new(), String::new()),
-        Answer::Error(e) => (ffi::Disposition::Error, String::new(), e.message),
+        Answer::Value(json) => (bridge::Disposition::Value, json, String::new()),
+        Answer::None => (bridge::Disposition::None, String::new(), String::new()),
+        Answer::Error(e) => (bridge::Disposition::Error, String::new(), e.message),
     };
-    ffi::Outcome {
+    bridge::Outcome {
         disposition,
         json,
         message,
@@ -167,9 +169,9 @@ fn to_ffi(outcome: CoreOutcome) -> ffi::Outcome {
     }
 }
 
-fn error_outcome(error: CallError) -> ffi::Outcome {
-    ffi::Outcome {
-        disposition: ffi::Disposition::Error,
+fn error_outcome(error: CallError) -> bridge::Outcome {
+    bridge::Outcome {
+        disposition: bridge::Disposition::Error,
         json: String::new(),
         message: error.message,
         duration_ms: 0.0,
@@ -248,7 +250,7 @@ impl Module {
         &self,
         method: u8,
         arguments: &cxx::CxxVector<cxx::CxxString>,
-    ) -> ffi::Outcome {
+    ) -> bridge::Outcome {
         let result = guard("call_blocking", || {
             let method = method_of(method)?;
             let arguments = strings(arguments)?;
@@ -264,7 +266,7 @@ impl Module {
         &self,
         method: u8,
         arguments: &cxx::CxxVector<cxx::CxxString>,
-        completion: cxx::UniquePtr<ffi::Completion>,
+        completion: cxx::UniquePtr<bridge::Completion>,
     ) {
         let started = guard("call_async", || {
             let method = method_of(method)?;
@@ -276,11 +278,11 @@ impl Module {
                 let core = Arc::clone(&self.core);
                 core.spawn_call(method, arguments, move |outcome| {
                     if let Some(outcome) = outcome {
-                        ffi::complete(completion, to_ffi(outcome));
+                        bridge::complete(completion, to_ffi(outcome));
                     }
                 });
             }
-            Err(e) => ffi::complete(completion, error_outcome(e)),
+            Err(e) => bridge::complete(completion, error_outcome(e)),
         }
     }
 }

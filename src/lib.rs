@@ -10,5 +10,21 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(missing_debug_implementations, rust_2018_idioms)]
 
+pub mod config;
 pub mod error;
+pub mod ffi;
+pub mod input;
+pub mod interpret;
+pub mod logging;
+pub mod manifest;
 pub mod method;
+pub mod metrics;
+pub mod module;
+pub mod runner;
+pub mod runtime;
+pub mod schema;
+pub mod state;
+
+pub use error::{CallError, ErrorKind};
+pub use method::{Method, ModuleKind};
+pub use module::{Answer, Module, Outcome, StateMode};

@@ -1,0 +1,387 @@
+//! Turns a command's output into the method's answer, following its
+//! [`Contract`]: parse, complete what Mesos requires but scripts need not
+//! write, validate as the Mesos type, refuse what would hurt the agent, and
+//! merge when the operator asked for it.
+
+use serde_json::{Map, Value};
+
+use crate::error::{CallError, ErrorKind};
+use crate::input::{at_path, Input};
+use crate::method::{Contract, Merge, Method, Output};
+
+/// What the output of a successful command means.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Interpreted {
+    /// The output was empty (or only white space): the contract's `on_empty`.
+    Empty,
+    /// The method returns `Nothing`: the output is not read.
+    Ignored,
+    /// A valid value of the method's type.
+    Value(Value),
+}
+
+/// Interprets `output` for `contract`. `merge` is the operator's merge mode.
+pub fn interpret(
+    contract: &Contract,
+    input: &Input,
+    output: &[u8],
+    merge: bool,
+) -> Result<Interpreted, CallError> {
+    if contract.output == Output::Nothing {
+        return Ok(Interpreted::Ignored);
+    }
+    let text = std::str::from_utf8(output).map_err(|e| {
+        bad_output(
+            contract,
+            format!(
+                "it is not UTF-8 (invalid byte at offset {})",
+                e.valid_up_to()
+            ),
+        )
+    })?;
+    if text.trim().is_empty() {
+        return Ok(Interpreted::Empty);
+    }
+    let mut value: Value = serde_json::from_str(text)
+        .map_err(|e| bad_output(contract, format!("Malformed JSON: {e}")))?;
+
+    complete(contract, input, &mut value);
+    crate::schema::validate(schema_of(contract.output), &value)
+        .map_err(|e| bad_output(contract, e.to_string()))?;
+    if contract.method == Method::IsolatorPrepare {
+        check_launch_info(input, &value).map_err(|e| bad_output(contract, e))?;
+    }
+    if merge {
+        if let Some(spec) = contract.merge {
+            merge_existing(&spec, input, &mut value);
+        }
+    }
+    Ok(Interpreted::Value(value))
+}
+
+fn bad_output(contract: &Contract, problem: String) -> CallError {
+    CallError::new(
+        ErrorKind::BadOutput,
+        format!(
+            "the output is not a valid {}: {problem}",
+            contract.output.type_name()
+        ),
+    )
+}
+
+fn schema_of(output: Output) -> crate::schema::Schema {
+    use crate::schema::Schema;
+    match output {
+        Output::ContainerStatus => Schema::ContainerStatus,
+        // Not reached: `interpret` returns before validating `Nothing`.
+        Output::Nothing => Schema::ContainerStatus,
+        Output::Labels => Schema::Labels,
+        Output::Resources => Schema::Resources,
+        Output::Attributes => Schema::Attributes,
+        Output::Environment => Schema::Environment,
+        Output::DockerTaskExecutorPrepareInfo => Schema::DockerTaskExecutorPrepareInfo,
+        Output::TaskStatus => Schema::TaskStatus,
+        Output::ContainerLaunchInfo => Schema::ContainerLaunchInfo,
+        Output::ContainerLimitation => Schema::ContainerLimitation,
+        Output::ResourceStatistics => Schema::ResourceStatistics,
+    }
+}
+
+/// Fills in what Mesos requires but a script should not have to write.
+fn complete(contract: &Contract, input: &Input, value: &mut Value) {
+    match contract.output {
+        // Only `labels` and `container_status` are used by Mesos; the
+        // required `task_id` and `state` come from the status being
+        // decorated.
+        Output::TaskStatus => {
+            if let (Value::Object(out), Some(status)) = (&mut *value, input.parsed("status")) {
+                for field in ["task_id", "state"] {
+                    if !out.contains_key(field) {
+                        if let Some(v) = status.get(field) {
+                            out.insert(field.to_string(), v.clone());
+                        }
+                    }
+                }
+            }
+        }
+        // `Resources` and `Attributes` are arrays; a script may wrap them.
+        Output::Resources | Output::Attributes => {
+            let member = if contract.output == Output::Resources {
+                "resources"
+            } else {
+                "attributes"
+            };
+            if let Value::Object(out) = value {
+                if out.len() == 1 && out.get(member).is_some_and(Value::is_array) {
+                    if let Some(list) = out.remove(member) {
+                        *value = list;
+                    }
+                }
+            }
+        }
+        Output::ResourceStatistics => {
+            if let Value::Object(out) = value {
+                if !out.contains_key("timestamp") {
+                    out.insert("timestamp".to_string(), now_seconds());
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The current time as Mesos stamps statistics: seconds since the epoch.
+pub fn now_seconds() -> Value {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    serde_json::Number::from_f64(now.as_secs_f64())
+        .map(Value::Number)
+        .unwrap_or(Value::Null)
+}
+
+/// Statistics that carry only the time: usage's answer when there is none.
+pub fn empty_statistics() -> Value {
+    let mut map = Map::new();
+    map.insert("timestamp".to_string(), now_seconds());
+    Value::Object(map)
+}
+
+/// Refuses launch infos that Mesos would reject or, worse, abort on
+/// (`containerizer.cpp:1686-1692` and the `CHECK`s at `1764-1776`).
+fn check_launch_info(input: &Input, info: &Value) -> Result<(), String> {
+    for field in ["rootfs", "user"] {
+        if info.get(field).is_some_and(|v| !v.is_null()) {
+            return Err(format!(
+                "an isolator must not set \"{field}\" (Mesos fails the launch)"
+            ));
+        }
+    }
+    let command_task = input
+        .parsed("container_config")
+        .is_some_and(|c| c.get("task_info").is_some_and(|t| !t.is_null()));
+    if let (true, Some(command)) = (command_task, info.get("command")) {
+        for field in ["uris", "environment", "shell", "value", "user"] {
+            let set = match command.get(field) {
+                None | Some(Value::Null) => false,
+                Some(Value::Array(items)) => !items.is_empty(),
+                Some(_) => true,
+            };
+            if set {
+                return Err(format!(
+                    "for a command task, \"command\" may only carry \"arguments\"; \
+                     \"command.{field}\" would abort the agent"
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Merge mode: keeps the entries Mesos already has, except those the
+/// command's output redefines (same label key, same variable name), and
+/// appends the output's entries after them.
+fn merge_existing(spec: &Merge, input: &Input, value: &mut Value) {
+    let root = spec.existing[0];
+    let existing = input
+        .parsed(root)
+        .and_then(|doc| at_path(&doc, &spec.existing[1..]).cloned());
+    let existing: Vec<Value> = match existing {
+        Some(Value::Array(items)) => items,
+        Some(single @ Value::Object(_)) => vec![single],
+        _ => Vec::new(),
+    };
+    let Value::Object(out) = value else { return };
+    let produced: Vec<Value> = match out.remove(spec.list) {
+        Some(Value::Array(items)) => items,
+        Some(single @ Value::Object(_)) => vec![single],
+        _ => Vec::new(),
+    };
+    let redefined: Vec<&Value> = produced.iter().filter_map(|e| e.get(spec.id)).collect();
+    let mut merged: Vec<Value> = existing
+        .into_iter()
+        .filter(|e| !e.get(spec.id).is_some_and(|id| redefined.contains(&id)))
+        .collect();
+    merged.extend(produced.iter().cloned());
+    out.insert(spec.list.to_string(), Value::Array(merged));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn input(doc: Value) -> Input {
+        Input::from_document(&doc.to_string()).unwrap()
+    }
+
+    fn run(
+        method: Method,
+        doc: Value,
+        output: &str,
+        merge: bool,
+    ) -> Result<Interpreted, CallError> {
+        interpret(method.contract(), &input(doc), output.as_bytes(), merge)
+    }
+
+    #[test]
+    fn empty_output_is_empty_and_nothing_methods_ignore_output() {
+        let m = Method::HookSlaveRunTaskLabelDecorator;
+        assert_eq!(run(m, json!({}), "", false).unwrap(), Interpreted::Empty);
+        assert_eq!(
+            run(m, json!({}), " \n\t", false).unwrap(),
+            Interpreted::Empty
+        );
+        assert_eq!(
+            run(Method::IsolatorCleanup, json!({}), "garbage", false).unwrap(),
+            Interpreted::Ignored
+        );
+    }
+
+    #[test]
+    fn malformed_and_non_utf8_output_is_refused() {
+        let m = Method::HookSlaveRunTaskLabelDecorator;
+        let e = run(m, json!({}), "{", false).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::BadOutput);
+        assert!(
+            e.message
+                .starts_with("the output is not a valid Labels: Malformed JSON"),
+            "{e}"
+        );
+        let e = interpret(m.contract(), &Input::default(), b"\xff\xfe", false).unwrap_err();
+        assert!(e.message.contains("not UTF-8"), "{e}");
+    }
+
+    #[test]
+    fn task_status_gets_task_id_and_state_from_the_input() {
+        let doc = json!({"framework_id": {"value": "f"}, "status": {
+            "task_id": {"value": "t"}, "state": "TASK_RUNNING", "uuid": "AAAA"}});
+        let out = run(
+            Method::HookSlaveTaskStatusDecorator,
+            doc,
+            r#"{"labels":{"labels":[{"key":"a","value":"b"}]}}"#,
+            false,
+        )
+        .unwrap();
+        let Interpreted::Value(v) = out else { panic!() };
+        assert_eq!(v["task_id"]["value"], "t");
+        assert_eq!(v["state"], "TASK_RUNNING");
+        assert_eq!(v["labels"]["labels"][0]["key"], "a");
+    }
+
+    #[test]
+    fn resources_may_be_wrapped() {
+        let out = run(
+            Method::HookSlaveResourcesDecorator,
+            json!({}),
+            r#"{"resources":[{"name":"cpus","type":"SCALAR","scalar":{"value":2}}]}"#,
+            false,
+        )
+        .unwrap();
+        let Interpreted::Value(v) = out else { panic!() };
+        assert!(v.is_array());
+    }
+
+    #[test]
+    fn statistics_get_a_timestamp() {
+        let out = run(
+            Method::IsolatorUsage,
+            json!({}),
+            r#"{"mem_rss_bytes":10}"#,
+            false,
+        )
+        .unwrap();
+        let Interpreted::Value(v) = out else { panic!() };
+        assert!(v["timestamp"].as_f64().unwrap() > 1.6e9);
+        assert_eq!(v["mem_rss_bytes"], 10);
+    }
+
+    #[test]
+    fn prepare_refuses_what_mesos_rejects_or_aborts_on() {
+        let m = Method::IsolatorPrepare;
+        let e = run(m, json!({}), r#"{"rootfs":"/x"}"#, false).unwrap_err();
+        assert!(e.message.contains("\"rootfs\""), "{e}");
+        let e = run(m, json!({}), r#"{"user":"nobody"}"#, false).unwrap_err();
+        assert!(e.message.contains("\"user\""), "{e}");
+
+        let command_task = json!({"container_config": {"task_info": {"name": "t"}}});
+        let e = run(
+            m,
+            command_task.clone(),
+            r#"{"command":{"value":"x"}}"#,
+            false,
+        )
+        .unwrap_err();
+        assert!(e.message.contains("command.value"), "{e}");
+        let e = run(
+            m,
+            command_task.clone(),
+            r#"{"command":{"shell":false}}"#,
+            false,
+        )
+        .unwrap_err();
+        assert!(e.message.contains("command.shell"), "{e}");
+        run(
+            m,
+            command_task,
+            r#"{"command":{"arguments":["--x"]}}"#,
+            false,
+        )
+        .unwrap();
+        // A custom executor may have its command replaced.
+        run(
+            m,
+            json!({"container_config": {}}),
+            r#"{"command":{"value":"x"}}"#,
+            false,
+        )
+        .unwrap();
+    }
+
+    #[test]
+    fn merge_mode_keeps_existing_labels_and_lets_the_output_win() {
+        let doc = json!({"task_info": {"labels": {"labels": [
+            {"key": "team", "value": "infra"}, {"key": "tier", "value": "1"}]}}});
+        let out = run(
+            Method::HookSlaveRunTaskLabelDecorator,
+            doc.clone(),
+            r#"{"labels":[{"key":"tier","value":"2"},{"key":"new","value":"x"}]}"#,
+            true,
+        )
+        .unwrap();
+        assert_eq!(
+            out,
+            Interpreted::Value(json!({"labels": [
+                {"key": "team", "value": "infra"},
+                {"key": "tier", "value": "2"},
+                {"key": "new", "value": "x"}]}))
+        );
+        let replaced = run(
+            Method::HookSlaveRunTaskLabelDecorator,
+            doc,
+            r#"{"labels":[{"key":"new","value":"x"}]}"#,
+            false,
+        )
+        .unwrap();
+        assert_eq!(
+            replaced,
+            Interpreted::Value(json!({"labels": [{"key": "new", "value": "x"}]}))
+        );
+    }
+
+    #[test]
+    fn merge_mode_of_the_environment_decorator() {
+        let doc = json!({"executor_info": {"command": {"environment": {"variables": [
+            {"name": "A", "type": "VALUE", "value": "1"}]}}}});
+        let out = run(
+            Method::HookSlaveExecutorEnvironmentDecorator,
+            doc,
+            r#"{"variables":[{"name":"B","value":"2"}]}"#,
+            true,
+        )
+        .unwrap();
+        let Interpreted::Value(v) = out else { panic!() };
+        assert_eq!(v["variables"][0]["name"], "A");
+        assert_eq!(v["variables"][1]["name"], "B");
+    }
+}

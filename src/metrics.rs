@@ -1,0 +1,102 @@
+//! Per-method counters and latency of one module instance.
+//!
+//! Counted in Rust, where the outcome is known; the shim exposes them as
+//! libprocess metrics (`/metrics/snapshot`) and the command-line tool prints
+//! them in its summaries.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use crate::error::ErrorKind;
+use crate::method::Method;
+
+/// Counter ids exposed over the bridge.
+pub const CALLS: u8 = 0;
+pub const ERRORS: u8 = 1;
+pub const TIMEOUTS: u8 = 2;
+
+#[derive(Debug, Default)]
+struct MethodMetrics {
+    calls: AtomicU64,
+    errors: AtomicU64,
+    timeouts: AtomicU64,
+    total_micros: AtomicU64,
+    max_micros: AtomicU64,
+}
+
+/// A point-in-time copy of one method's metrics.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct MethodStats {
+    pub calls: u64,
+    pub errors: u64,
+    pub timeouts: u64,
+    pub total: Duration,
+    pub max: Duration,
+}
+
+/// The metrics of one module instance. Lock-free; shared by all threads.
+#[derive(Debug, Default)]
+pub struct Metrics {
+    methods: [MethodMetrics; Method::ALL.len()],
+}
+
+impl Metrics {
+    /// Records one command run of `method`.
+    pub fn record(&self, method: Method, elapsed: Duration, failure: Option<ErrorKind>) {
+        let m = &self.methods[method as usize];
+        m.calls.fetch_add(1, Ordering::Relaxed);
+        if let Some(kind) = failure {
+            m.errors.fetch_add(1, Ordering::Relaxed);
+            if kind == ErrorKind::Timeout {
+                m.timeouts.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        let micros = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX);
+        m.total_micros.fetch_add(micros, Ordering::Relaxed);
+        m.max_micros.fetch_max(micros, Ordering::Relaxed);
+    }
+
+    /// One counter ([`CALLS`], [`ERRORS`] or [`TIMEOUTS`]); 0 for others.
+    pub fn value(&self, method: Method, counter: u8) -> u64 {
+        let m = &self.methods[method as usize];
+        match counter {
+            CALLS => m.calls.load(Ordering::Relaxed),
+            ERRORS => m.errors.load(Ordering::Relaxed),
+            TIMEOUTS => m.timeouts.load(Ordering::Relaxed),
+            _ => 0,
+        }
+    }
+
+    pub fn stats(&self, method: Method) -> MethodStats {
+        let m = &self.methods[method as usize];
+        MethodStats {
+            calls: m.calls.load(Ordering::Relaxed),
+            errors: m.errors.load(Ordering::Relaxed),
+            timeouts: m.timeouts.load(Ordering::Relaxed),
+            total: Duration::from_micros(m.total_micros.load(Ordering::Relaxed)),
+            max: Duration::from_micros(m.max_micros.load(Ordering::Relaxed)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_calls_errors_and_timeouts() {
+        let m = Metrics::default();
+        let p = Method::IsolatorPrepare;
+        m.record(p, Duration::from_millis(2), None);
+        m.record(p, Duration::from_millis(5), Some(ErrorKind::Timeout));
+        m.record(p, Duration::from_millis(1), Some(ErrorKind::ExitStatus));
+        assert_eq!(m.value(p, CALLS), 3);
+        assert_eq!(m.value(p, ERRORS), 2);
+        assert_eq!(m.value(p, TIMEOUTS), 1);
+        assert_eq!(m.value(p, 9), 0);
+        let s = m.stats(p);
+        assert_eq!(s.total, Duration::from_millis(8));
+        assert_eq!(s.max, Duration::from_millis(5));
+        assert_eq!(m.value(Method::IsolatorUsage, CALLS), 0);
+    }
+}

@@ -1,0 +1,544 @@
+//! One configured module instance: runs a method's command and turns the
+//! outcome into the answer Mesos needs.
+//!
+//! Used the same way by the shim (through [`crate::ffi`]), by the
+//! command-line tool and by the tests, so what the tool shows is what the
+//! agent does. Every isolator method is a future on the shared runtime:
+//! calls for different containers run concurrently, and a slow prepare
+//! never delays another container's usage.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use tokio::sync::oneshot;
+
+use crate::config::{Config, ConfigError};
+use crate::error::{CallError, ErrorKind};
+use crate::input::{container_id_string, Input};
+use crate::interpret::{empty_statistics, interpret, Interpreted};
+use crate::logging::{redact, CallLabel};
+use crate::method::{Method, ModuleKind, OnEmpty, OnFailure};
+use crate::metrics::Metrics;
+use crate::runner::{Invocation, Report, Runner};
+use crate::runtime::runtime;
+use crate::state::State;
+
+/// Environment variables every command receives.
+pub const ENV_MODULE: &str = "MESOS_COMMAND_MODULE";
+pub const ENV_METHOD: &str = "MESOS_COMMAND_METHOD";
+pub const ENV_CONTAINER_ID: &str = "MESOS_COMMAND_CONTAINER_ID";
+
+/// What the shim returns to Mesos.
+#[derive(Debug, PartialEq)]
+pub enum Answer {
+    /// JSON of the method's return type.
+    Value(String),
+    /// `None` (no change) or `Nothing`.
+    None,
+    /// `Error` for hooks, `Failure` for futures.
+    Error(CallError),
+}
+
+/// The result of one call.
+#[derive(Debug)]
+pub struct Outcome {
+    pub answer: Answer,
+    pub duration: Duration,
+    /// What went wrong, also when the contract absorbs it (usage answers
+    /// empty statistics, recover carries on).
+    pub failure: Option<CallError>,
+}
+
+impl Outcome {
+    fn error(error: CallError, duration: Duration) -> Outcome {
+        Outcome {
+            answer: Answer::Error(error.clone()),
+            duration,
+            failure: Some(error),
+        }
+    }
+}
+
+/// Whether isolator state is kept.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StateMode {
+    /// As in the agent: prepare checkpoints, later calls get the
+    /// `container_config`, watch loops until cleanup.
+    Checkpointed,
+    /// As in `mesos-command-modules call`: the input document is passed as
+    /// given, and a watch runs one round (a limitation, or `None`).
+    Bypassed,
+}
+
+/// A configured Hook or Isolator.
+#[derive(Debug)]
+pub struct Module {
+    config: Config,
+    runner: Runner,
+    state: Option<Arc<State>>,
+    watches: Watches,
+    metrics: Metrics,
+}
+
+impl Module {
+    /// A module as the agent loads it.
+    pub fn new(
+        kind: ModuleKind,
+        symbol: &str,
+        parameters: &[(String, String)],
+    ) -> Result<Module, ConfigError> {
+        Module::with_state(kind, symbol, parameters, StateMode::Checkpointed)
+    }
+
+    pub fn with_state(
+        kind: ModuleKind,
+        symbol: &str,
+        parameters: &[(String, String)],
+        mode: StateMode,
+    ) -> Result<Module, ConfigError> {
+        let config = Config::parse(kind, symbol, parameters)?;
+        for warning in &config.warnings {
+            log::warn!("[{}] {warning}", config.module_name);
+        }
+        let state = (mode == StateMode::Checkpointed && kind == ModuleKind::Isolator)
+            .then(|| Arc::new(State::new(config.state_directory.clone())));
+        Ok(Module {
+            runner: Runner::new(
+                &config.temp_directory,
+                config.kill_grace,
+                config.max_output_bytes,
+            ),
+            config,
+            state,
+            watches: Watches::default(),
+            metrics: Metrics::default(),
+        })
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+
+    /// The isolator state, when kept.
+    pub fn state(&self) -> Option<&State> {
+        self.state.as_deref()
+    }
+
+    /// How many watch loops are running.
+    pub fn active_watches(&self) -> usize {
+        self.watches.len()
+    }
+
+    /// Runs a call on the calling thread until it ends (synchronous hooks).
+    /// Must not be called from within the runtime.
+    pub fn call_blocking(&self, method: Method, arguments: Vec<String>) -> Outcome {
+        let started = Instant::now();
+        match Input::from_arguments(method, arguments) {
+            Ok(input) => runtime()
+                .block_on(self.call(method, input))
+                .unwrap_or_else(|| Outcome {
+                    answer: Answer::None,
+                    duration: started.elapsed(),
+                    failure: None,
+                }),
+            Err(e) => Outcome::error(e, started.elapsed()),
+        }
+    }
+
+    /// Starts a call on the runtime and returns at once. `done` runs exactly
+    /// once on a runtime thread: with the outcome, or with `None` for a watch
+    /// that ends without a limitation (stopped by cleanup, or an unknown
+    /// container, whose watch must never complete). A panic in the call
+    /// becomes an internal error.
+    pub fn spawn_call<F>(self: &Arc<Self>, method: Method, arguments: Vec<String>, done: F)
+    where
+        F: FnOnce(Option<Outcome>) + Send + 'static,
+    {
+        let started = Instant::now();
+        let input = match Input::from_arguments(method, arguments) {
+            Ok(input) => input,
+            Err(e) => return done(Some(Outcome::error(e, started.elapsed()))),
+        };
+        let module = Arc::clone(self);
+        let task = runtime().spawn(async move { module.call(method, input).await });
+        runtime().spawn(async move {
+            match task.await {
+                Ok(outcome) => done(outcome),
+                Err(e) => done(Some(Outcome::error(
+                    CallError::new(
+                        ErrorKind::Internal,
+                        format!("the {method} call failed: {e}"),
+                    ),
+                    started.elapsed(),
+                ))),
+            }
+        });
+    }
+
+    /// Runs one call. `None` only for a watch that ends without a
+    /// limitation.
+    pub async fn call(&self, method: Method, mut input: Input) -> Option<Outcome> {
+        let started = Instant::now();
+        let contract = method.contract();
+        if contract.kind != self.config.kind {
+            let e = CallError::new(
+                ErrorKind::Internal,
+                format!("{method} called on a {} module", self.config.kind),
+            );
+            return Some(Outcome::error(e, started.elapsed()));
+        }
+        let container = match method {
+            Method::IsolatorRecover => None,
+            _ if contract.kind == ModuleKind::Isolator || input.contains("container_id") => {
+                match input.container_id() {
+                    Ok(id) => Some(id),
+                    Err(e) => return Some(Outcome::error(e, started.elapsed())),
+                }
+            }
+            _ => None,
+        };
+        let container = container.as_deref();
+
+        match (method, &self.state, container) {
+            (Method::IsolatorWatch, Some(state), Some(id)) => {
+                return self.watch(state, input, id).await;
+            }
+            (Method::IsolatorRecover, Some(state), _) => self.recover_state(state, &input).await,
+            (Method::IsolatorPrepare, Some(state), Some(id)) => {
+                if let Err(e) = self.checkpoint(state, &input, id).await {
+                    self.metrics.record(method, started.elapsed(), Some(e.kind));
+                    log::error!("{} {e}", self.label(method, container));
+                    return Some(Outcome::error(e, started.elapsed()));
+                }
+            }
+            (Method::IsolatorCleanup, Some(state), Some(id)) if state.get(id).is_none() => {
+                self.forget(state, id).await;
+                return Some(Outcome {
+                    answer: Answer::None,
+                    duration: started.elapsed(),
+                    failure: None,
+                });
+            }
+            _ => {}
+        }
+        if contract.adds_container_config {
+            if let (Some(state), Some(id)) = (&self.state, container) {
+                if let Some(config) = state.get(id) {
+                    input.insert("container_config", config.to_string());
+                }
+            }
+        }
+
+        let result = self.run(method, &input, container).await;
+        if let (Method::IsolatorCleanup, Some(state), Some(id)) = (method, &self.state, container) {
+            self.forget(state, id).await;
+        }
+        Some(self.answer(method, container, result, started.elapsed()))
+    }
+
+    /// Maps a command's result to the answer, following the contract.
+    fn answer(
+        &self,
+        method: Method,
+        container: Option<&str>,
+        result: Option<Result<Interpreted, CallError>>,
+        duration: Duration,
+    ) -> Outcome {
+        let contract = method.contract();
+        let empty = || match contract.on_empty {
+            OnEmpty::EmptyStatistics => Answer::Value(empty_statistics().to_string()),
+            OnEmpty::EmptyStatus => Answer::Value("{}".to_string()),
+            OnEmpty::NoChange | OnEmpty::Ignored | OnEmpty::KeepWatching => Answer::None,
+        };
+        let (answer, failure) = match result {
+            None | Some(Ok(Interpreted::Empty)) => (empty(), None),
+            Some(Ok(Interpreted::Ignored)) => (Answer::None, None),
+            Some(Ok(Interpreted::Value(value))) => (Answer::Value(value.to_string()), None),
+            Some(Err(e)) => {
+                let answer = match contract.on_failure {
+                    OnFailure::EmptyStatistics => empty(),
+                    OnFailure::Logged | OnFailure::KeepWatching => Answer::None,
+                    OnFailure::HookWarning
+                    | OnFailure::LaunchFails
+                    | OnFailure::DestroysContainer
+                    | OnFailure::StatusIgnored
+                    | OnFailure::TerminationFails => Answer::Error(e.clone()),
+                };
+                log::warn!("{} {e}", self.label(method, container));
+                (answer, Some(e))
+            }
+        };
+        Outcome {
+            answer,
+            duration,
+            failure,
+        }
+    }
+
+    fn label<'a>(&'a self, method: Method, subject: Option<&'a str>) -> CallLabel<'a> {
+        CallLabel {
+            module: &self.config.module_name,
+            method,
+            subject,
+        }
+    }
+
+    /// Runs `method`'s command, if one is configured, and interprets its
+    /// output. Records metrics and logs what the command printed.
+    async fn run(
+        &self,
+        method: Method,
+        input: &Input,
+        container: Option<&str>,
+    ) -> Option<Result<Interpreted, CallError>> {
+        let command = self.config.command(method)?;
+        let label = self.label(method, container);
+        let document = input.document();
+        if self.config.debug {
+            let mut shown: Value = serde_json::from_str(&document).unwrap_or(Value::Null);
+            redact(&mut shown);
+            log::info!(
+                "{label} running \"{}\" (timeout {}s) with input {shown}",
+                command.configured,
+                command.timeout.as_secs_f64()
+            );
+        }
+        let mut env = vec![
+            (ENV_MODULE, self.config.module_name.as_str()),
+            (ENV_METHOD, method.key()),
+        ];
+        if let Some(id) = container {
+            env.push((ENV_CONTAINER_ID, id));
+        }
+        let report = self
+            .runner
+            .run(&Invocation {
+                program: &command.path,
+                display: &command.configured,
+                timeout: command.timeout,
+                input: document.as_bytes(),
+                env: &env,
+            })
+            .await;
+        self.log_streams(&label, &report);
+        let result = report.result.and_then(|output| {
+            interpret(method.contract(), input, &output, command.merge).map_err(|e| {
+                e.context(format!(
+                    "Command \"{}\" returned invalid output",
+                    command.configured
+                ))
+            })
+        });
+        self.metrics.record(
+            method,
+            report.elapsed,
+            result.as_ref().err().map(|e| e.kind),
+        );
+        if self.config.debug {
+            log::info!(
+                "{label} \"{}\" took {:.3}s: {}",
+                command.configured,
+                report.elapsed.as_secs_f64(),
+                match &result {
+                    Ok(Interpreted::Value(v)) => format!("answered {v}"),
+                    Ok(Interpreted::Empty) => "answered nothing".to_string(),
+                    Ok(Interpreted::Ignored) => "succeeded".to_string(),
+                    Err(e) => format!("failed: {e}"),
+                }
+            );
+        }
+        Some(result)
+    }
+
+    fn log_streams(&self, label: &CallLabel<'_>, report: &Report) {
+        let failed = report.result.is_err();
+        for (name, captured) in [("stdout", &report.stdout), ("stderr", &report.stderr)] {
+            if let Some(text) = captured.text() {
+                if failed {
+                    log::warn!("{label} {name}: {text}");
+                } else {
+                    log::info!("{label} {name}: {text}");
+                }
+            }
+        }
+    }
+
+    async fn checkpoint(
+        &self,
+        state: &Arc<State>,
+        input: &Input,
+        id: &str,
+    ) -> Result<(), CallError> {
+        let config = input.get("container_config").ok_or_else(|| {
+            CallError::new(ErrorKind::BadInput, "prepare received no container_config")
+        })?;
+        let (state, id, config) = (Arc::clone(state), id.to_string(), config.to_string());
+        tokio::task::spawn_blocking(move || state.prepare(&id, &config))
+            .await
+            .unwrap_or_else(|e| {
+                Err(CallError::new(
+                    ErrorKind::Internal,
+                    format!("checkpoint task failed: {e}"),
+                ))
+            })
+    }
+
+    /// Stops the container's watch and removes its state, whatever else
+    /// happened: a failed cleanup leaves the container to Mesos, but state
+    /// kept for it would only grow.
+    async fn forget(&self, state: &Arc<State>, id: &str) {
+        self.watches.stop(id);
+        let (state, id) = (Arc::clone(state), id.to_string());
+        let removed = tokio::task::spawn_blocking(move || state.remove(&id)).await;
+        if let Ok(Err(e)) = removed {
+            log::error!("[{} isolator_cleanup] {e}", self.config.module_name);
+        }
+    }
+
+    async fn recover_state(&self, state: &Arc<State>, input: &Input) {
+        let ids = |member: &str, nested: bool| -> Vec<String> {
+            let Some(Value::Array(items)) = input.parsed(member) else {
+                return Vec::new();
+            };
+            items
+                .iter()
+                .filter_map(|item| {
+                    let id = if nested {
+                        item.get("container_id")?
+                    } else {
+                        item
+                    };
+                    container_id_string(id).ok()
+                })
+                .collect()
+        };
+        let live = ids("states", true);
+        let orphans = ids("orphans", false);
+        let module = self.config.module_name.clone();
+        let state = Arc::clone(state);
+        let report = tokio::task::spawn_blocking(move || state.recover(&live, &orphans)).await;
+        let Ok(report) = report else {
+            log::error!("[{module} isolator_recover] the recovery task failed");
+            return;
+        };
+        log::info!(
+            "[{module} isolator_recover] restored {} container(s) from {}",
+            report.restored.len(),
+            self.config.state_directory.display()
+        );
+        for (id, reason) in &report.skipped {
+            log::error!(
+                "[{module} isolator_recover {id}] state skipped, the container is treated as \
+                 unknown: {reason}"
+            );
+        }
+        if !report.removed.is_empty() {
+            log::info!(
+                "[{module} isolator_recover] removed state files of containers Mesos no longer \
+                 runs: {}",
+                report.removed.join(", ")
+            );
+        }
+    }
+
+    /// Runs the watch command every `isolator_watch_frequence` seconds until
+    /// it reports a limitation (the outcome) or cleanup stops it (`None`).
+    /// A container this isolator does not know gets a watch that never
+    /// completes: a completed or failed watch destroys the container.
+    async fn watch(&self, state: &Arc<State>, input: Input, id: &str) -> Option<Outcome> {
+        self.config.command(Method::IsolatorWatch)?;
+        if state.get(id).is_none() {
+            log::info!(
+                "{} unknown container: its watch will never report a limitation",
+                self.label(Method::IsolatorWatch, Some(id))
+            );
+            return None;
+        }
+        let (generation, mut stop) = self.watches.register(id);
+        let mut interval = tokio::time::interval(self.config.watch_frequency);
+        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let outcome = loop {
+            tokio::select! {
+                biased;
+                _ = &mut stop => break None,
+                _ = interval.tick() => {}
+            }
+            let Some(config) = state.get(id) else {
+                break None;
+            };
+            let started = Instant::now();
+            let mut round = input.clone();
+            round.insert("container_config", config.to_string());
+            let result = tokio::select! {
+                biased;
+                _ = &mut stop => break None,
+                result = self.run(Method::IsolatorWatch, &round, Some(id)) => result,
+            };
+            match result {
+                Some(Ok(Interpreted::Value(limitation))) => {
+                    log::warn!(
+                        "{} limitation reported: {limitation}",
+                        self.label(Method::IsolatorWatch, Some(id))
+                    );
+                    break Some(Outcome {
+                        answer: Answer::Value(limitation.to_string()),
+                        duration: started.elapsed(),
+                        failure: None,
+                    });
+                }
+                Some(Err(e)) => log::warn!(
+                    "{} {e}; watching goes on",
+                    self.label(Method::IsolatorWatch, Some(id))
+                ),
+                _ => {}
+            }
+        };
+        self.watches.unregister(id, generation);
+        outcome
+    }
+}
+
+/// The running watch loops, by container: cleanup stops them.
+#[derive(Debug, Default)]
+struct Watches {
+    next: AtomicU64,
+    running: Mutex<HashMap<String, (u64, oneshot::Sender<()>)>>,
+}
+
+impl Watches {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (u64, oneshot::Sender<()>)>> {
+        self.running.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Registers a loop; one registered earlier for the same container
+    /// stops.
+    fn register(&self, id: &str) -> (u64, oneshot::Receiver<()>) {
+        let generation = self.next.fetch_add(1, Ordering::Relaxed);
+        let (sender, receiver) = oneshot::channel();
+        self.lock().insert(id.to_string(), (generation, sender));
+        (generation, receiver)
+    }
+
+    fn unregister(&self, id: &str, generation: u64) {
+        let mut running = self.lock();
+        if running.get(id).is_some_and(|(g, _)| *g == generation) {
+            running.remove(id);
+        }
+    }
+
+    /// Stops the container's loop (dropping the sender wakes it).
+    fn stop(&self, id: &str) {
+        self.lock().remove(id);
+    }
+
+    fn len(&self) -> usize {
+        self.lock().len()
+    }
+}

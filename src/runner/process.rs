@@ -1,0 +1,158 @@
+//! One child process: spawned without `fork()`, waited for without a thread,
+//! killed as a whole process group, and always reaped.
+//!
+//! `std::process::Command` spawns with `posix_spawn` (a `clone(CLONE_VM |
+//! CLONE_VFORK)` in glibc) when no `pre_exec` hook, uid or gid change is
+//! asked for: its cost does not grow with the agent's resident memory, unlike
+//! `fork()`, which copies the page tables of a process of several GiB. It also
+//! resets `SIGPIPE` and the signal mask in the child, which libprocess leaves
+//! ignored and blocked in the agent.
+//!
+//! The exit is observed through a pidfd registered with the runtime's
+//! reactor, so thousands of commands in flight cost no thread. Only our own
+//! pid is ever waited for (never `waitpid(-1)`: the agent's reaper shares the
+//! process). On kernels without `pidfd_open` (before 5.3) the exit is polled.
+
+use std::fs::File;
+use std::io;
+use std::os::fd::{FromRawFd, OwnedFd};
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::path::Path;
+use std::process::{Child, ChildStderr, ChildStdout, Command, ExitStatus, Stdio};
+use std::time::Duration;
+
+use tokio::io::unix::AsyncFd;
+
+/// A spawned command, leader of its own process group.
+#[derive(Debug)]
+pub struct Process {
+    child: Child,
+    pid: libc::pid_t,
+    pidfd: Option<AsyncFd<OwnedFd>>,
+    status: Option<ExitStatus>,
+}
+
+/// The pipes of a spawned command.
+#[derive(Debug)]
+pub struct Pipes {
+    pub stdout: ChildStdout,
+    pub stderr: ChildStderr,
+}
+
+impl Process {
+    /// Spawns `program` with `args`, `stdin` as its standard input, piped
+    /// stdout and stderr, and `env` added to the inherited environment.
+    ///
+    /// Must be called from within the runtime (the pidfd is registered with
+    /// its reactor).
+    pub fn spawn(
+        program: &Path,
+        args: &[&Path],
+        stdin: File,
+        env: &[(&str, &str)],
+    ) -> io::Result<(Process, Pipes)> {
+        let mut command = Command::new(program);
+        command
+            .args(args)
+            .stdin(Stdio::from(stdin))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .process_group(0);
+        for (key, value) in env {
+            command.env(key, value);
+        }
+        let mut child = command.spawn()?;
+        let pid = child.id() as libc::pid_t;
+        let (stdout, stderr) = match (child.stdout.take(), child.stderr.take()) {
+            (Some(stdout), Some(stderr)) => (stdout, stderr),
+            _ => unreachable!("both pipes were requested"),
+        };
+        let pidfd = open_pidfd(pid);
+        let process = Process {
+            child,
+            pid,
+            pidfd,
+            status: None,
+        };
+        Ok((process, Pipes { stdout, stderr }))
+    }
+
+    /// The process (and process group) id.
+    pub fn pid(&self) -> libc::pid_t {
+        self.pid
+    }
+
+    /// Waits for the process to exit and reaps it. Cancel-safe: dropping the
+    /// future leaves the process to [`Drop`].
+    pub async fn wait(&mut self) -> io::Result<ExitStatus> {
+        if let Some(status) = self.status {
+            return Ok(status);
+        }
+        loop {
+            if let Some(status) = self.child.try_wait()? {
+                self.status = Some(status);
+                return Ok(status);
+            }
+            match &self.pidfd {
+                Some(fd) => {
+                    let mut guard = fd.readable().await?;
+                    guard.clear_ready();
+                }
+                None => tokio::time::sleep(Duration::from_millis(5)).await,
+            }
+        }
+    }
+
+    /// Sends `signal` to every process of the command's group. Harmless once
+    /// the group is gone.
+    pub fn signal_group(&self, signal: libc::c_int) {
+        // SAFETY: plain syscall; the group id is our child's pid, which
+        // cannot be reused while the child is unreaped, and the group keeps
+        // its id while any member lives.
+        unsafe {
+            libc::kill(-self.pid, signal);
+        }
+    }
+}
+
+impl Drop for Process {
+    /// A process dropped before it was reaped (the call was cancelled, or
+    /// panicked) is killed with its group and reaped here, so that no zombie
+    /// and no stray command outlive the call.
+    fn drop(&mut self) {
+        if self.status.is_none() {
+            self.signal_group(libc::SIGKILL);
+            let _ = self.child.wait();
+        }
+    }
+}
+
+fn open_pidfd(pid: libc::pid_t) -> Option<AsyncFd<OwnedFd>> {
+    // SAFETY: pidfd_open takes a pid and flags and returns a new fd or -1.
+    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
+    if fd < 0 {
+        return None;
+    }
+    // SAFETY: the syscall returned a fresh descriptor that we own.
+    let owned = unsafe { OwnedFd::from_raw_fd(fd as i32) };
+    // SAFETY: `owned` is an open descriptor that the AsyncFd owns, and so
+    // keeps open and unchanged, for its whole lifetime.
+    unsafe { AsyncFd::register_with_interest(owned, tokio::io::Interest::READABLE) }.ok()
+}
+
+/// How a finished command ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ending {
+    Code(i32),
+    Signal(i32),
+}
+
+impl From<ExitStatus> for Ending {
+    fn from(status: ExitStatus) -> Self {
+        match (status.code(), status.signal()) {
+            (Some(code), _) => Ending::Code(code),
+            (None, Some(signal)) => Ending::Signal(signal),
+            (None, None) => Ending::Code(-1),
+        }
+    }
+}

@@ -1,0 +1,320 @@
+//! The three files of one command run: input, output and error.
+//!
+//! They live in a private directory (mode 0700, created once per process)
+//! because the input may carry secrets (environment values, task data). Each
+//! file is created with `O_EXCL` and mode 0600, and removed when
+//! [`CallFiles`] is dropped, which covers success, error, timeout and panic.
+
+use std::fs::{File, OpenOptions};
+use std::io::{self, Read, Write};
+use std::os::unix::fs::{DirBuilderExt, FileTypeExt, MetadataExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+
+use crate::error::{CallError, ErrorKind};
+
+/// The private directory that holds every call's files.
+#[derive(Debug)]
+pub struct PrivateDir {
+    parent: PathBuf,
+    current: Mutex<Option<PathBuf>>,
+    counter: AtomicU64,
+}
+
+impl PrivateDir {
+    /// A private directory to be created under `parent` on first use.
+    pub fn new(parent: &Path) -> PrivateDir {
+        PrivateDir {
+            parent: parent.to_path_buf(),
+            current: Mutex::new(None),
+            counter: AtomicU64::new(0),
+        }
+    }
+
+    /// The directory, created (again, if something removed it, as a tmp
+    /// cleaner may) with mode 0700 and checked to be ours.
+    fn directory(&self) -> io::Result<PathBuf> {
+        let mut current = self.current.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(dir) = current.as_ref() {
+            if is_private_dir(dir) {
+                return Ok(dir.clone());
+            }
+        }
+        let mut last_error = None;
+        for _ in 0..16 {
+            let candidate = self.parent.join(format!(
+                "mesos-command-modules-{}-{:08x}",
+                std::process::id(),
+                random_u32()
+            ));
+            match std::fs::DirBuilder::new().mode(0o700).create(&candidate) {
+                Ok(()) => {
+                    *current = Some(candidate.clone());
+                    return Ok(candidate);
+                }
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => last_error = Some(e),
+                Err(e) => return Err(e),
+            }
+        }
+        Err(last_error.unwrap_or_else(|| io::Error::other("no free directory name")))
+    }
+
+    /// Creates the files of one call and writes `input` into the input file.
+    pub fn create(&self, input: &[u8]) -> Result<CallFiles, CallError> {
+        let dir = self.directory().map_err(|e| {
+            CallError::new(
+                ErrorKind::Io,
+                format!(
+                    "cannot create a private temp directory under {}: {e}",
+                    self.parent.display()
+                ),
+            )
+        })?;
+        let n = self.counter.fetch_add(1, Ordering::Relaxed);
+        let stem = format!("{n:08}-{:08x}", random_u32());
+        let mut files = CallFiles {
+            input: dir.join(format!("{stem}.input")),
+            output: dir.join(format!("{stem}.output")),
+            error: dir.join(format!("{stem}.error")),
+            created: Vec::with_capacity(3),
+        };
+        let mut input_file = files.create_one(0)?;
+        input_file
+            .write_all(input)
+            .and_then(|()| input_file.flush())
+            .map_err(|e| {
+                CallError::new(
+                    ErrorKind::Io,
+                    format!("cannot write the input file {}: {e}", files.input.display()),
+                )
+            })?;
+        files.create_one(1)?;
+        files.create_one(2)?;
+        Ok(files)
+    }
+}
+
+impl Drop for PrivateDir {
+    fn drop(&mut self) {
+        if let Ok(current) = self.current.get_mut() {
+            if let Some(dir) = current.take() {
+                let _ = std::fs::remove_dir(dir);
+            }
+        }
+    }
+}
+
+fn is_private_dir(dir: &Path) -> bool {
+    match std::fs::symlink_metadata(dir) {
+        // SAFETY: geteuid has no preconditions.
+        Ok(m) => m.is_dir() && m.mode() & 0o777 == 0o700 && m.uid() == unsafe { libc::geteuid() },
+        Err(_) => false,
+    }
+}
+
+fn random_u32() -> u32 {
+    let mut bytes = [0u8; 4];
+    // SAFETY: the buffer is valid for 4 bytes.
+    let n = unsafe { libc::getrandom(bytes.as_mut_ptr().cast(), bytes.len(), libc::GRND_NONBLOCK) };
+    if n == 4 {
+        u32::from_ne_bytes(bytes)
+    } else {
+        let t = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        t.subsec_nanos() ^ std::process::id()
+    }
+}
+
+/// The input, output and error files of one call, removed on drop.
+#[derive(Debug)]
+pub struct CallFiles {
+    pub input: PathBuf,
+    pub output: PathBuf,
+    pub error: PathBuf,
+    created: Vec<PathBuf>,
+}
+
+impl CallFiles {
+    fn create_one(&mut self, which: usize) -> Result<File, CallError> {
+        let path = [&self.input, &self.output, &self.error][which].clone();
+        let file = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+            .open(&path)
+            .map_err(|e| {
+                CallError::new(
+                    ErrorKind::Io,
+                    format!("cannot create the temp file {}: {e}", path.display()),
+                )
+            })?;
+        self.created.push(path);
+        Ok(file)
+    }
+
+    /// Opens the input file for the command's standard input.
+    pub fn open_input(&self) -> Result<File, CallError> {
+        OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+            .open(&self.input)
+            .map_err(|e| {
+                CallError::new(
+                    ErrorKind::Io,
+                    format!("cannot open the input file {}: {e}", self.input.display()),
+                )
+            })
+    }
+}
+
+impl Drop for CallFiles {
+    fn drop(&mut self) {
+        for path in &self.created {
+            let _ = std::fs::remove_file(path);
+        }
+    }
+}
+
+/// What reading a file the command wrote gave.
+#[derive(Debug)]
+pub struct FileContent {
+    /// At most `cap` bytes of the file.
+    pub bytes: Vec<u8>,
+    /// The file holds more than `cap` bytes.
+    pub truncated: bool,
+}
+
+/// Reads at most `cap` bytes of a file the command was told to write.
+///
+/// The command controls this file: it may have removed it, replaced it with
+/// a symlink (to a secret, or to /dev/zero), a FIFO that blocks a reader
+/// forever, or a huge file. Only a regular file is read, without following
+/// a symlink and without blocking on open, and never more than `cap` bytes.
+pub fn read_command_file(path: &Path, what: &str, cap: u64) -> Result<FileContent, CallError> {
+    let bad = |problem: String| {
+        CallError::new(
+            ErrorKind::BadOutput,
+            format!("the {what} file {} {problem}", path.display()),
+        )
+    };
+    let file = OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC)
+        .open(path)
+        .map_err(|e| match e.kind() {
+            io::ErrorKind::NotFound => bad("was removed while the command ran".to_string()),
+            _ if e.raw_os_error() == Some(libc::ELOOP) => {
+                bad("was replaced by a symbolic link, which is not followed".to_string())
+            }
+            _ => bad(format!("cannot be opened: {e}")),
+        })?;
+    let metadata = file
+        .metadata()
+        .map_err(|e| bad(format!("cannot be inspected: {e}")))?;
+    let file_type = metadata.file_type();
+    if !file_type.is_file() {
+        let kind = if file_type.is_fifo() {
+            "a FIFO"
+        } else if file_type.is_dir() {
+            "a directory"
+        } else if file_type.is_char_device() || file_type.is_block_device() {
+            "a device"
+        } else if file_type.is_socket() {
+            "a socket"
+        } else {
+            "not a regular file"
+        };
+        return Err(bad(format!("was replaced by {kind}, which is not read")));
+    }
+    let mut content = Vec::with_capacity(metadata.len().min(cap) as usize);
+    file.take(cap.saturating_add(1))
+        .read_to_end(&mut content)
+        .map_err(|e| bad(format!("cannot be read: {e}")))?;
+    let truncated = content.len() as u64 > cap;
+    content.truncate(cap as usize);
+    Ok(FileContent {
+        bytes: content,
+        truncated,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn files_are_private_and_removed_on_drop() {
+        let parent = tempfile::tempdir().unwrap();
+        let dir = PrivateDir::new(parent.path());
+        let files = dir.create(b"{\"a\":1}").unwrap();
+        let d = files.input.parent().unwrap().to_path_buf();
+        assert_eq!(
+            std::fs::metadata(&d).unwrap().permissions().mode() & 0o777,
+            0o700
+        );
+        for f in [&files.input, &files.output, &files.error] {
+            assert_eq!(
+                std::fs::metadata(f).unwrap().permissions().mode() & 0o777,
+                0o600
+            );
+        }
+        assert_eq!(std::fs::read(&files.input).unwrap(), b"{\"a\":1}");
+        let paths = [
+            files.input.clone(),
+            files.output.clone(),
+            files.error.clone(),
+        ];
+        drop(files);
+        for p in paths {
+            assert!(!p.exists(), "{}", p.display());
+        }
+        drop(dir);
+        assert!(!d.exists());
+    }
+
+    #[test]
+    fn the_directory_is_recreated_when_removed() {
+        let parent = tempfile::tempdir().unwrap();
+        let dir = PrivateDir::new(parent.path());
+        let first = dir.create(b"x").unwrap();
+        let d = first.input.parent().unwrap().to_path_buf();
+        drop(first);
+        std::fs::remove_dir(&d).unwrap();
+        let second = dir.create(b"y").unwrap();
+        assert!(second.input.exists());
+    }
+
+    #[test]
+    fn hostile_files_are_refused() {
+        let parent = tempfile::tempdir().unwrap();
+        let link = parent.path().join("link");
+        std::os::unix::fs::symlink("/etc/hostname", &link).unwrap();
+        let e = read_command_file(&link, "output", 100).unwrap_err();
+        assert!(e.message.contains("symbolic link"), "{e}");
+
+        let missing = parent.path().join("missing");
+        let e = read_command_file(&missing, "output", 100).unwrap_err();
+        assert!(e.message.contains("was removed"), "{e}");
+
+        let fifo = parent.path().join("fifo");
+        let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+        // SAFETY: valid path string.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        let e = read_command_file(&fifo, "output", 100).unwrap_err();
+        assert!(e.message.contains("FIFO"), "{e}");
+
+        let big = parent.path().join("big");
+        std::fs::write(&big, vec![b'x'; 101]).unwrap();
+        let content = read_command_file(&big, "output", 100).unwrap();
+        assert!(content.truncated);
+        assert_eq!(content.bytes.len(), 100);
+        std::fs::write(&big, vec![b'x'; 100]).unwrap();
+        let content = read_command_file(&big, "output", 100).unwrap();
+        assert!(!content.truncated);
+        assert_eq!(content.bytes.len(), 100);
+    }
+}
