@@ -45,7 +45,8 @@ std::string metricPrefix(const std::string& moduleName, Method method)
 struct DurationTimer::Data
 {
   std::atomic_flag lock = ATOMIC_FLAG_INIT;
-  Option<double> last;
+  bool recorded = false;
+  double last = 0.0;
 };
 
 
@@ -57,21 +58,25 @@ DurationTimer::DurationTimer(const std::string& name)
 
 process::Future<double> DurationTimer::value() const
 {
-  Option<double> last;
+  bool recorded = false;
+  double last = 0.0;
   synchronized (data->lock) {
+    recorded = data->recorded;
     last = data->last;
   }
 
-  if (last.isNone()) {
+  // As `Timer`: no value until the first call ends.
+  if (!recorded) {
     return process::Failure("No value");
   }
-  return last.get();
+  return last;
 }
 
 
 void DurationTimer::record(double milliseconds)
 {
   synchronized (data->lock) {
+    data->recorded = true;
     data->last = milliseconds;
   }
   push(milliseconds);

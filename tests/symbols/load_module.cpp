@@ -9,6 +9,7 @@
 #include <dlfcn.h>
 
 #include <iostream>
+#include <string>
 
 int main(int argc, char** argv)
 {
@@ -17,7 +18,13 @@ int main(int argc, char** argv)
     return 2;
   }
 
-  void* library = dlopen(argv[1], RTLD_NOW | RTLD_LOCAL);
+  // A name without a slash would be searched in the library path only.
+  std::string path = argv[1];
+  if (path.find('/') == std::string::npos) {
+    path = "./" + path;
+  }
+
+  void* library = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (library == nullptr) {
     std::cerr << "dlopen " << argv[1] << ": " << dlerror() << std::endl;
     return 1;
