@@ -21,8 +21,10 @@ Result<mesos::Labels> CommandHook::masterLaunchTaskLabelDecorator(
     const mesos::SlaveInfo& slaveInfo)
 {
   return module->callBlocking<Result<mesos::Labels>>(
-      Method::kHookMasterLaunchTaskLabelDecorator,
-      {toJson(taskInfo), toJson(frameworkInfo), toJson(slaveInfo)});
+      Method::kHookMasterLaunchTaskLabelDecorator, [&]() {
+        return Arguments{
+            toJson(taskInfo), toJson(frameworkInfo), toJson(slaveInfo)};
+      });
 }
 
 
@@ -31,8 +33,9 @@ Result<mesos::Resources> CommandHook::masterLaunchTaskResourceDecorator(
     const mesos::Resources& slaveResources)
 {
   return module->callBlocking<Result<mesos::Resources>>(
-      Method::kHookMasterLaunchTaskResourceDecorator,
-      {toJson(taskInfo), toJson(slaveResources)});
+      Method::kHookMasterLaunchTaskResourceDecorator, [&]() {
+        return Arguments{toJson(taskInfo), toJson(slaveResources)};
+      });
 }
 
 
@@ -43,18 +46,22 @@ Result<mesos::Labels> CommandHook::slaveRunTaskLabelDecorator(
     const mesos::SlaveInfo& slaveInfo)
 {
   return module->callBlocking<Result<mesos::Labels>>(
-      Method::kHookSlaveRunTaskLabelDecorator,
-      {toJson(taskInfo),
-       toJson(executorInfo),
-       toJson(frameworkInfo),
-       toJson(slaveInfo)});
+      Method::kHookSlaveRunTaskLabelDecorator, [&]() {
+        return Arguments{
+            toJson(taskInfo),
+            toJson(executorInfo),
+            toJson(frameworkInfo),
+            toJson(slaveInfo)};
+      });
 }
 
 
 Try<Nothing> CommandHook::masterSlaveLostHook(const mesos::SlaveInfo& slaveInfo)
 {
   return module->callBlocking<Try<Nothing>>(
-      Method::kHookMasterSlaveLostHook, {toJson(slaveInfo)});
+      Method::kHookMasterSlaveLostHook, [&]() {
+        return Arguments{toJson(slaveInfo)};
+      });
 }
 
 
@@ -62,7 +69,9 @@ Result<mesos::Environment> CommandHook::slaveExecutorEnvironmentDecorator(
     const mesos::ExecutorInfo& executorInfo)
 {
   return module->callBlocking<Result<mesos::Environment>>(
-      Method::kHookSlaveExecutorEnvironmentDecorator, {toJson(executorInfo)});
+      Method::kHookSlaveExecutorEnvironmentDecorator, [&]() {
+        return Arguments{toJson(executorInfo)};
+      });
 }
 
 
@@ -76,13 +85,15 @@ CommandHook::slavePreLaunchDockerTaskExecutorDecorator(
     const Option<std::map<std::string, std::string>>& env)
 {
   return module->callAsync<Option<mesos::DockerTaskExecutorPrepareInfo>>(
-      Method::kHookSlavePreLaunchDockerTaskExecutorDecorator,
-      {toJson(taskInfo),
-       toJson(executorInfo),
-       toJson(containerName),
-       toJson(containerWorkDirectory),
-       toJson(mappedSandboxDirectory),
-       toJson(env)});
+      Method::kHookSlavePreLaunchDockerTaskExecutorDecorator, [&]() {
+        return Arguments{
+            toJson(taskInfo),
+            toJson(executorInfo),
+            toJson(containerName),
+            toJson(containerWorkDirectory),
+            toJson(mappedSandboxDirectory),
+            toJson(env)};
+      });
 }
 
 
@@ -91,8 +102,9 @@ Try<Nothing> CommandHook::slavePostFetchHook(
     const std::string& directory)
 {
   return module->callBlocking<Try<Nothing>>(
-      Method::kHookSlavePostFetchHook,
-      {toJson(containerId), toJson(directory)});
+      Method::kHookSlavePostFetchHook, [&]() {
+        return Arguments{toJson(containerId), toJson(directory)};
+      });
 }
 
 
@@ -101,8 +113,9 @@ Try<Nothing> CommandHook::slaveRemoveExecutorHook(
     const mesos::ExecutorInfo& executorInfo)
 {
   return module->callBlocking<Try<Nothing>>(
-      Method::kHookSlaveRemoveExecutorHook,
-      {toJson(frameworkInfo), toJson(executorInfo)});
+      Method::kHookSlaveRemoveExecutorHook, [&]() {
+        return Arguments{toJson(frameworkInfo), toJson(executorInfo)};
+      });
 }
 
 
@@ -111,8 +124,9 @@ Result<mesos::TaskStatus> CommandHook::slaveTaskStatusDecorator(
     const mesos::TaskStatus& status)
 {
   return module->callBlocking<Result<mesos::TaskStatus>>(
-      Method::kHookSlaveTaskStatusDecorator,
-      {toJson(frameworkId), toJson(status)});
+      Method::kHookSlaveTaskStatusDecorator, [&]() {
+        return Arguments{toJson(frameworkId), toJson(status)};
+      });
 }
 
 
@@ -120,7 +134,9 @@ Result<mesos::Resources> CommandHook::slaveResourcesDecorator(
     const mesos::SlaveInfo& slaveInfo)
 {
   return module->callBlocking<Result<mesos::Resources>>(
-      Method::kHookSlaveResourcesDecorator, {toJson(slaveInfo)});
+      Method::kHookSlaveResourcesDecorator, [&]() {
+        return Arguments{toJson(slaveInfo)};
+      });
 }
 
 
@@ -128,7 +144,9 @@ Result<mesos::Attributes> CommandHook::slaveAttributesDecorator(
     const mesos::SlaveInfo& slaveInfo)
 {
   return module->callBlocking<Result<mesos::Attributes>>(
-      Method::kHookSlaveAttributesDecorator, {toJson(slaveInfo)});
+      Method::kHookSlaveAttributesDecorator, [&]() {
+        return Arguments{toJson(slaveInfo)};
+      });
 }
 
 }  // namespace mesos_command_modules

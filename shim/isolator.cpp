@@ -30,8 +30,9 @@ process::Future<Nothing> CommandIsolator::recover(
     const std::vector<mesos::slave::ContainerState>& states,
     const hashset<mesos::ContainerID>& orphans)
 {
-  return module->callAsync<Nothing>(
-      Method::kIsolatorRecover, {toJson(states), toJson(orphans)});
+  return module->callAsync<Nothing>(Method::kIsolatorRecover, [&]() {
+    return Arguments{toJson(states), toJson(orphans)};
+  });
 }
 
 
@@ -41,7 +42,9 @@ CommandIsolator::prepare(
     const mesos::slave::ContainerConfig& containerConfig)
 {
   return module->callAsync<Option<mesos::slave::ContainerLaunchInfo>>(
-      Method::kIsolatorPrepare, {toJson(containerId), toJson(containerConfig)});
+      Method::kIsolatorPrepare, [&]() {
+        return Arguments{toJson(containerId), toJson(containerConfig)};
+      });
 }
 
 
@@ -49,8 +52,9 @@ process::Future<Nothing> CommandIsolator::isolate(
     const mesos::ContainerID& containerId,
     pid_t pid)
 {
-  return module->callAsync<Nothing>(
-      Method::kIsolatorIsolate, {toJson(containerId), pidToJson(pid)});
+  return module->callAsync<Nothing>(Method::kIsolatorIsolate, [&]() {
+    return Arguments{toJson(containerId), pidToJson(pid)};
+  });
 }
 
 
@@ -58,7 +62,9 @@ process::Future<mesos::slave::ContainerLimitation> CommandIsolator::watch(
     const mesos::ContainerID& containerId)
 {
   return module->callAsync<mesos::slave::ContainerLimitation>(
-      Method::kIsolatorWatch, {toJson(containerId)});
+      Method::kIsolatorWatch, [&]() {
+        return Arguments{toJson(containerId)};
+      });
 }
 
 
@@ -68,9 +74,10 @@ process::Future<Nothing> CommandIsolator::update(
     const google::protobuf::Map<std::string, mesos::Value::Scalar>&
         resourceLimits)
 {
-  return module->callAsync<Nothing>(
-      Method::kIsolatorUpdate,
-      {toJson(containerId), toJson(resourceRequests), toJson(resourceLimits)});
+  return module->callAsync<Nothing>(Method::kIsolatorUpdate, [&]() {
+    return Arguments{
+        toJson(containerId), toJson(resourceRequests), toJson(resourceLimits)};
+  });
 }
 
 
@@ -78,7 +85,9 @@ process::Future<mesos::ResourceStatistics> CommandIsolator::usage(
     const mesos::ContainerID& containerId)
 {
   return module->callAsync<mesos::ResourceStatistics>(
-      Method::kIsolatorUsage, {toJson(containerId)});
+      Method::kIsolatorUsage, [&]() {
+        return Arguments{toJson(containerId)};
+      });
 }
 
 
@@ -86,15 +95,18 @@ process::Future<mesos::ContainerStatus> CommandIsolator::status(
     const mesos::ContainerID& containerId)
 {
   return module->callAsync<mesos::ContainerStatus>(
-      Method::kIsolatorStatus, {toJson(containerId)});
+      Method::kIsolatorStatus, [&]() {
+        return Arguments{toJson(containerId)};
+      });
 }
 
 
 process::Future<Nothing> CommandIsolator::cleanup(
     const mesos::ContainerID& containerId)
 {
-  return module->callAsync<Nothing>(
-      Method::kIsolatorCleanup, {toJson(containerId)});
+  return module->callAsync<Nothing>(Method::kIsolatorCleanup, [&]() {
+    return Arguments{toJson(containerId)};
+  });
 }
 
 }  // namespace mesos_command_modules

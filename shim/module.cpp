@@ -201,6 +201,16 @@ Option<DurationTimer> CommandModule::timerOf(Method method) const
 }
 
 
+std::string CommandModule::failureMessage(
+    Method method,
+    const std::string& what)
+{
+  return "mesos-command-modules: the " +
+         std::string(bridge::method_key(toIndex(method))) +
+         " call failed in the shim: " + what;
+}
+
+
 template <typename M>
 void CommandModule::addMetric(const M& metric)
 {

@@ -8,6 +8,7 @@
 #ifndef MESOS_COMMAND_MODULES_SHIM_MODULE_HPP_
 #define MESOS_COMMAND_MODULES_SHIM_MODULE_HPP_
 
+#include <exception>
 #include <memory>
 #include <string>
 #include <utility>
@@ -144,6 +145,10 @@ private:
 };
 
 
+// The JSON texts of a call's arguments, in the order of the C++ signature.
+using Arguments = std::vector<std::string>;
+
+
 class CommandModule
 {
 public:
@@ -163,40 +168,58 @@ public:
   bool supportsStandalone() const;
 
   // Runs a synchronous call on the calling thread and maps its outcome to
-  // `R` (`Result<T>` or `Try<Nothing>`).
-  template <typename R>
-  R callBlocking(Method method, const std::vector<std::string>& arguments)
+  // `R` (`Result<T>` or `Try<Nothing>`). `arguments` makes the call's JSON
+  // arguments; it runs inside the guard, so that nothing it throws (nor
+  // anything else here) reaches Mesos.
+  template <typename R, typename F>
+  R callBlocking(Method method, F&& arguments) noexcept
   {
-    bridge::Outcome outcome =
-        (*rust)->call_blocking(toIndex(method), arguments);
-    Option<DurationTimer> timer = timerOf(method);
-    if (timer.isSome()) {
-      timer->record(outcome.duration_ms);
+    try {
+      bridge::Outcome outcome =
+          (*rust)->call_blocking(toIndex(method), arguments());
+      Option<DurationTimer> timer = timerOf(method);
+      if (timer.isSome()) {
+        timer->record(outcome.duration_ms);
+      }
+      return answer<R>(outcome);
+    } catch (const std::exception& e) {
+      return Error(failureMessage(method, e.what()));
+    } catch (...) {
+      return Error(failureMessage(method, "unknown exception"));
     }
-    return answer<R>(outcome);
   }
 
-  // Starts an asynchronous call and returns its future at once.
-  template <typename T>
-  process::Future<T> callAsync(
-      Method method,
-      const std::vector<std::string>& arguments)
+  // Starts an asynchronous call and returns its future at once. As with
+  // `callBlocking`, no exception leaves this function.
+  template <typename T, typename F>
+  process::Future<T> callAsync(Method method, F&& arguments) noexcept
   {
-    std::shared_ptr<process::Promise<T>> promise(new process::Promise<T>());
-    process::Future<T> future = promise->future();
+    try {
+      const std::vector<std::string> json = arguments();
 
-    std::unique_ptr<bridge::Completion> completion(new PromiseCompletion<T>(
-        std::move(promise), process->self(), timerOf(method)));
+      std::shared_ptr<process::Promise<T>> promise(new process::Promise<T>());
+      process::Future<T> future = promise->future();
 
-    (*rust)->call_async(toIndex(method), arguments, std::move(completion));
+      std::unique_ptr<bridge::Completion> completion(new PromiseCompletion<T>(
+          std::move(promise), process->self(), timerOf(method)));
 
-    return future;
+      (*rust)->call_async(toIndex(method), json, std::move(completion));
+
+      return future;
+    } catch (const std::exception& e) {
+      return process::Failure(failureMessage(method, e.what()));
+    } catch (...) {
+      return process::Failure(failureMessage(method, "unknown exception"));
+    }
   }
 
 private:
   explicit CommandModule(RustModule rust);
 
   Option<DurationTimer> timerOf(Method method) const;
+
+  // The message of a call that failed in the shim itself.
+  static std::string failureMessage(Method method, const std::string& what);
 
   // Registers `metric`; a failure (e.g. a duplicate name, when two module
   // instances share a `module_name`) is logged and the metric left out.
