@@ -12,3 +12,4 @@
 
 pub mod error;
 pub mod method;
+pub mod schema;
