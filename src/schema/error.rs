@@ -43,7 +43,7 @@ pub enum SchemaError {
         line: usize,
         column: usize,
     },
-    /// A [`serde_json::Value`] handed to [`super::validate`] nests more
+    /// A [`serde_json::Value`] handed to [`super::validate()`] nests more
     /// arrays/objects than stout's JSON parser allows, so no text stout
     /// accepts could have produced it.
     #[error("JSON nesting is deeper than {limit} levels")]

@@ -7,7 +7,7 @@
 //! fine but so is any non-ASCII byte), rejects what serde_json accepts (more
 //! than 200 nested containers), treats duplicate keys as "last wins", turns
 //! an infinite number (`1e400`) into "Value out of range", and reports errors
-//! as "syntax error at line N near: <rest of that line>". The command-line
+//! as `syntax error at line N near: <rest of that line>`. The command-line
 //! tool must give the verdict and the message the agent would log, so this
 //! reader follows the picojson algorithm step by step, including its
 //! one-character push-back and its line counting, which decide the text of

@@ -35,6 +35,11 @@
 //! rejected before any recursion, arrays are walked without recursion, and
 //! every walk is linear in the input apart from sorting object keys.
 //!
+//! Verdicts and messages were compared, outside this repository, against a
+//! program built from stout's own headers and protoc-generated Mesos types
+//! on tens of thousands of mutated documents and JSON fragments, with no
+//! difference; the tests pin the cases that matter.
+//!
 //! Everything here is pure and thread-safe.
 
 mod desc;
@@ -143,6 +148,11 @@ impl Schema {
 ///
 /// A value nested more than 200 levels deep is rejected with
 /// [`SchemaError::TooDeep`]: stout's JSON parser could not have produced it.
+///
+/// The verdict is stout's for this value. If the value came from another
+/// JSON parser (e.g. `serde_json::from_str`), the text may still differ from
+/// what stout reads (leading zeros, duplicate keys, nesting limits): use
+/// [`parse_and_validate`] when the input is text.
 pub fn validate(schema: Schema, value: &Value) -> Result<(), SchemaError> {
     validate::check_depth(value)?;
     match schema.shape() {
@@ -152,7 +162,7 @@ pub fn validate(schema: Schema, value: &Value) -> Result<(), SchemaError> {
 }
 
 /// Parses `text` as stout's `JSON::parse` would (picojson's rules, nesting
-/// limit, trailing-garbage check), then [`validate`]s it; returns the value.
+/// limit, trailing-garbage check), then checks it with [`validate()`]; returns the value.
 ///
 /// Empty or whitespace-only text is malformed, as for stout; callers that
 /// treat empty output as "no answer" must check before calling.

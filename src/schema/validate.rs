@@ -31,20 +31,22 @@ use super::json;
 /// Rejects values nested deeper than stout's JSON parser allows. Iterative,
 /// so it is safe on any value.
 pub(crate) fn check_depth(value: &Value) -> Result<(), SchemaError> {
-    let mut stack = vec![(value, 0usize)];
+    // Each value with its nesting level: the outermost container is 1.
+    let mut stack = vec![(value, 1usize)];
     while let Some((value, depth)) = stack.pop() {
-        let children: Box<dyn Iterator<Item = &Value>> = match value {
-            Value::Array(items) => Box::new(items.iter()),
-            Value::Object(map) => Box::new(map.values()),
-            _ => continue,
-        };
-        let depth = depth + 1;
+        if !(value.is_array() || value.is_object()) {
+            continue;
+        }
         if depth > json::MAX_DEPTH {
             return Err(SchemaError::TooDeep {
                 limit: json::MAX_DEPTH,
             });
         }
-        stack.extend(children.map(|child| (child, depth)));
+        match value {
+            Value::Array(items) => stack.extend(items.iter().map(|c| (c, depth + 1))),
+            Value::Object(map) => stack.extend(map.values().map(|c| (c, depth + 1))),
+            _ => {}
+        }
     }
     Ok(())
 }
