@@ -1,0 +1,255 @@
+//! The command runner against real processes: the protocol scripts rely on,
+//! exact error texts, timeouts and kills, and nothing left behind.
+
+mod common;
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use common::{alive, eventually, reaped, Scratch};
+use mesos_command_modules::runner::{Invocation, Report, Runner};
+use mesos_command_modules::runtime::runtime;
+use mesos_command_modules::ErrorKind;
+
+fn runner(scratch: &Scratch) -> Runner {
+    Runner::new(&scratch.temp_dir(), Duration::from_millis(500), 1024 * 1024)
+}
+
+fn run_with(runner: &Runner, program: &Path, timeout: Duration, input: &str) -> Report {
+    let display = program.display().to_string();
+    runtime().block_on(runner.run(&Invocation {
+        program,
+        display: &display,
+        timeout,
+        input: input.as_bytes(),
+        env: &[("MESOS_COMMAND_METHOD", "isolator_prepare")],
+    }))
+}
+
+fn run(scratch: &Scratch, program: &Path, timeout: Duration) -> Report {
+    run_with(&runner(scratch), program, timeout, "{\"in\":1}")
+}
+
+const SECOND: Duration = Duration::from_secs(1);
+
+#[test]
+fn the_answer_comes_from_the_output_file_not_stdout() {
+    let s = Scratch::new();
+    let cmd = s.script("ok", "echo stdout-noise; echo '{\"a\":1}' > \"$2\"");
+    let report = run(&s, &cmd, SECOND);
+    assert_eq!(report.result.unwrap(), b"{\"a\":1}\n");
+    assert_eq!(report.stdout.text().as_deref(), Some("stdout-noise"));
+    assert!(s.leftover_temp_files().is_empty());
+}
+
+#[test]
+fn arguments_stdin_and_environment_follow_the_protocol() {
+    let s = Scratch::new();
+    let cmd = s.script(
+        "proto",
+        r#"[ $# -eq 3 ] || exit 9
+[ -f "$1" ] && [ -f "$2" ] && [ -f "$3" ] || exit 8
+stdin=$(cat)
+file=$(cat "$1")
+[ "$stdin" = "$file" ] || exit 7
+printf '%s|%s' "$stdin" "$MESOS_COMMAND_METHOD" > "$2""#,
+    );
+    let report = run(&s, &cmd, SECOND);
+    assert_eq!(
+        String::from_utf8(report.result.unwrap()).unwrap(),
+        "{\"in\":1}|isolator_prepare"
+    );
+}
+
+#[test]
+fn a_non_zero_exit_reports_the_code_and_the_cause() {
+    let s = Scratch::new();
+    let bare = s.script("bare", "exit 3");
+    let e = run(&s, &bare, SECOND).result.unwrap_err();
+    assert_eq!(e.kind, ErrorKind::ExitStatus);
+    assert_eq!(
+        e.message,
+        format!("Command \"{}\" exited with return code 3.", bare.display())
+    );
+
+    let caused = s.script("caused", "echo 'disk full' > \"$3\"; exit 4");
+    let e = run(&s, &caused, SECOND).result.unwrap_err();
+    assert_eq!(
+        e.message,
+        format!(
+            "Command \"{}\" exited with return code 4. Cause: disk full",
+            caused.display()
+        )
+    );
+    assert!(s.leftover_temp_files().is_empty());
+}
+
+#[test]
+fn death_by_signal_is_reported_as_such() {
+    let s = Scratch::new();
+    let cmd = s.script("suicide", "kill -9 $$");
+    let e = run(&s, &cmd, SECOND).result.unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Signal);
+    assert_eq!(
+        e.message,
+        format!("Command \"{}\" exited via signal 9.", cmd.display())
+    );
+}
+
+#[test]
+fn an_endless_loop_is_terminated_at_the_timeout() {
+    let s = Scratch::new();
+    let cmd = s.script("loop", "while true; do sleep 0.05; done");
+    let started = Instant::now();
+    let report = run(&s, &cmd, Duration::from_millis(300));
+    let elapsed = started.elapsed();
+    let e = report.result.unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Timeout);
+    assert_eq!(
+        e.message,
+        format!(
+            "Command \"{}\" took too long to execute: timed out after 0.3s and was killed",
+            cmd.display()
+        )
+    );
+    assert!(elapsed >= Duration::from_millis(300), "{elapsed:?}");
+    assert!(
+        elapsed < Duration::from_millis(300 + 500 + 500),
+        "{elapsed:?}"
+    );
+    assert!(reaped(report.pid.unwrap()));
+    assert!(s.leftover_temp_files().is_empty());
+}
+
+#[test]
+fn a_command_trapping_sigterm_is_killed_after_the_grace_period() {
+    let s = Scratch::new();
+    let marker = s.path().join("got-term");
+    let cmd = s.script(
+        "trap",
+        &format!(
+            "trap 'touch {}' TERM\nwhile true; do sleep 0.05; done",
+            marker.display()
+        ),
+    );
+    let started = Instant::now();
+    let report = run(&s, &cmd, Duration::from_millis(200));
+    let elapsed = started.elapsed();
+    assert_eq!(report.result.unwrap_err().kind, ErrorKind::Timeout);
+    assert!(elapsed >= Duration::from_millis(200 + 500), "{elapsed:?}");
+    assert!(
+        elapsed < Duration::from_millis(200 + 500 + 700),
+        "{elapsed:?}"
+    );
+    assert!(
+        eventually(SECOND, || marker.exists()),
+        "SIGTERM was not sent"
+    );
+    assert!(reaped(report.pid.unwrap()));
+}
+
+#[test]
+fn grandchildren_in_the_group_die_with_the_command() {
+    let s = Scratch::new();
+    let pidfile = s.path().join("grandchild.pid");
+    let cmd = s.script(
+        "family",
+        &format!(
+            "sh -c 'trap \"\" TERM; while true; do sleep 0.05; done' &\necho $! > {}\nwait",
+            pidfile.display()
+        ),
+    );
+    let report = run(&s, &cmd, Duration::from_millis(200));
+    assert_eq!(report.result.unwrap_err().kind, ErrorKind::Timeout);
+    let grandchild: i32 = std::fs::read_to_string(&pidfile)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    let survived = !eventually(SECOND, || !alive(grandchild));
+    let status = std::fs::read_to_string(format!("/proc/{grandchild}/status")).unwrap_or_default();
+    assert!(!survived, "grandchild {grandchild} survived: {status}");
+}
+
+#[test]
+fn missing_and_non_executable_commands_fail_to_spawn() {
+    let s = Scratch::new();
+    let missing = s.path().join("missing");
+    let e = run(&s, &missing, SECOND).result.unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Spawn);
+    assert!(
+        e.message.starts_with(&format!(
+            "Command \"{}\" could not be started: No such file",
+            missing.display()
+        )),
+        "{e}"
+    );
+    let plain = s.path().join("plain");
+    std::fs::write(&plain, "#!/bin/sh\n").unwrap();
+    let e = run(&s, &plain, SECOND).result.unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Spawn);
+    assert!(e.message.contains("Permission denied"), "{e}");
+    assert!(s.leftover_temp_files().is_empty());
+}
+
+#[test]
+fn a_deleted_or_replaced_output_file_is_a_clear_error() {
+    let s = Scratch::new();
+    let removed = s.script("rm", "rm -f \"$2\"");
+    let e = run(&s, &removed, SECOND).result.unwrap_err();
+    assert_eq!(e.kind, ErrorKind::BadOutput);
+    assert!(
+        e.message.contains("was removed while the command ran"),
+        "{e}"
+    );
+
+    let linked = s.script("ln", "rm -f \"$2\"; ln -s /etc/passwd \"$2\"");
+    let e = run(&s, &linked, SECOND).result.unwrap_err();
+    assert!(e.message.contains("symbolic link"), "{e}");
+
+    let fifo = s.script("fifo", "rm -f \"$2\"; mkfifo \"$2\"");
+    let e = run(&s, &fifo, SECOND).result.unwrap_err();
+    assert!(e.message.contains("FIFO"), "{e}");
+
+    let moved = s.script("mv", "echo '{}' > \"$2.new\"; mv \"$2.new\" \"$2\"");
+    assert_eq!(run(&s, &moved, SECOND).result.unwrap(), b"{}\n");
+    assert!(s.leftover_temp_files().is_empty());
+}
+
+#[test]
+fn output_beyond_the_cap_is_refused_and_streams_are_bounded() {
+    let s = Scratch::new();
+    let big = s.script(
+        "big",
+        "head -c 3000000 /dev/zero | tr '\\0' x > \"$2\"; head -c 300000 /dev/zero",
+    );
+    let report = run(&s, &big, Duration::from_secs(5));
+    let e = report.result.unwrap_err();
+    assert_eq!(e.kind, ErrorKind::BadOutput);
+    assert!(e.message.contains("more than 1048576 bytes"), "{e}");
+    assert!(report.stdout.truncated);
+    assert_eq!(report.stdout.bytes.len(), 64 * 1024);
+}
+
+#[test]
+fn a_grandchild_holding_the_pipes_does_not_hold_the_call() {
+    let s = Scratch::new();
+    let cmd = s.script("daemon", "(sleep 5 &) ; echo '{}' > \"$2\"");
+    let started = Instant::now();
+    let report = run(&s, &cmd, Duration::from_secs(3));
+    assert_eq!(report.result.unwrap(), b"{}\n");
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[test]
+fn the_command_is_reaped() {
+    let s = Scratch::new();
+    let cmd = s.script("ok", "true");
+    let report = run(&s, &cmd, SECOND);
+    let pid = report.pid.unwrap();
+    assert!(reaped(pid), "pid {pid} is still there (zombie?)");
+}
