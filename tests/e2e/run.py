@@ -79,6 +79,11 @@ class Failure(Exception):
     """A check that did not hold."""
 
 
+class Aborted(BaseException):
+    """The run timed out or was interrupted (a BaseException, so that no
+    `except OSError` of a probe swallows it)."""
+
+
 def check(condition, message):
     if not condition:
         raise Failure(message)
@@ -259,6 +264,14 @@ class Processes:
             time.sleep(0.2)
 
 
+def tail(path, lines=25):
+    try:
+        text = Path(path).read_text(errors="replace")
+    except OSError as e:
+        return f"    ({e})"
+    return "\n".join("    " + l for l in text.splitlines()[-lines:])
+
+
 def free_port():
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
@@ -407,8 +420,9 @@ class Cluster:
     def check_alive(self, proc, what):
         if proc is None or proc.poll() is not None:
             code = None if proc is None else proc.returncode
-            raise Failure(f"the {what} is not running (exit status {code}); see its log "
-                          f"under {self.root / 'logs'}")
+            path = self.agent_log_path() if what == "agent" else self.root / "logs" / "master.log"
+            raise Failure(f"the {what} is not running (exit status {code}); the end of "
+                          f"{path}:\n{tail(path)}")
 
     def kill_agent(self):
         Processes.kill(self.agent, signal.SIGKILL)
@@ -841,10 +855,10 @@ def main():
     results = []
 
     def on_signal(signum, _frame):
-        raise KeyboardInterrupt(f"signal {signum}")
+        raise Aborted(f"interrupted by signal {signum}")
 
     def on_alarm(_signum, _frame):
-        raise TimeoutError(f"the whole run took more than {RUN_TIMEOUT}s")
+        raise Aborted(f"the whole run took more than {RUN_TIMEOUT}s (E2E_TIMEOUT)")
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGHUP, on_signal)
@@ -864,7 +878,7 @@ def main():
             except Failure as e:
                 results.append((name, str(e)))
                 log(f"FAILED  {name} ({time.monotonic() - started:.1f}s): {e}")
-    except (Failure, TimeoutError, KeyboardInterrupt) as e:
+    except (Failure, Aborted, KeyboardInterrupt) as e:
         done = {n for n, _ in results}
         for name, _ in selected:
             if name not in done:
