@@ -682,6 +682,12 @@ def scenario_isolator_lifecycle(c):
           and cleanup_config.get("directory") == config.get("directory"),
           f"cleanup did not receive the container's ContainerConfig: {cleaned['input']}")
 
+    # The watch loop of a cleaned-up container stops (watch runs every 1 s).
+    time.sleep(3)
+    late = [r for r in c.records("isolator_watch", container_id=container, finished=False)
+            if r["start"] > cleaned["end"] + 1.5]
+    check(not late, f"watch still ran {len(late)} times for {container} after its cleanup")
+
 
 @scenario
 def scenario_watch_limitation(c):
@@ -807,6 +813,10 @@ def scenario_agent_recovery(c):
     ids = [s.get("container_id", {}).get("value") for s in states]
     check(container in ids, f"recover's states do not hold {container}: {ids}")
     wait_for(f"the agent to know {name} again", lambda: c.agent_task(name), 60)
+    restarted = recovered["end"]
+    wait_for(f"watch to run again for the recovered {container}",
+             lambda: [r for r in c.records("isolator_watch", container_id=container)
+                      if r["start"] > restarted], 30)
 
     c.release(name)
     c.wait_task(name, ["TASK_FINISHED"], 120)
