@@ -413,8 +413,12 @@ class Cluster:
 
     def agent_registered(self):
         self.check_alive(self.agent, "agent")
+        return self.master_sees_agent()
+
+    def master_sees_agent(self):
+        """Whether the master has the agent as an active agent."""
         state = http_json(self.master_port, "/state")
-        return any(s.get("active") and s.get("port") == self.agent_port
+        return any(s.get("active") and s.get("pid", "").endswith(f"@127.0.0.1:{self.agent_port}")
                    for s in state.get("slaves", []))
 
     def check_alive(self, proc, what):
@@ -806,6 +810,7 @@ def scenario_agent_recovery(c):
     c.kill_agent()
     check(not c.records("isolator_cleanup", container_id=container),
           "cleanup ran before the agent was killed")
+    wait_for("the master to see the agent go", lambda: not c.master_sees_agent(), 60)
     c.start_agent()
     recovered = wait_for("the restarted agent's recover call",
                          lambda: c.records("isolator_recover")[recovers_before:], 60)[-1]
