@@ -22,7 +22,7 @@ use crate::interpret::{empty_statistics, interpret, Interpreted};
 use crate::logging::{redact, CallLabel};
 use crate::method::{Method, ModuleKind, OnEmpty, OnFailure};
 use crate::metrics::Metrics;
-use crate::runner::{Invocation, Report, Runner};
+use crate::runner::{Containment, Invocation, Report, Runner};
 use crate::runtime::runtime;
 use crate::state::State;
 
@@ -105,12 +105,31 @@ impl Module {
         }
         let state = (mode == StateMode::Checkpointed && kind == ModuleKind::Isolator)
             .then(|| Arc::new(State::new(config.state_directory.clone())));
+        let runner = Runner::configured(
+            &config.temp_directory,
+            config.kill_grace,
+            config.max_output_bytes,
+            &config.command_cgroup,
+        );
+        match runner.containment() {
+            Containment::Cgroups(_) => {
+                log::info!(
+                    "[{}] {}",
+                    config.module_name,
+                    runner.containment().describe()
+                )
+            }
+            Containment::ProcessGroup(_) if config.configured_methods().next().is_some() => {
+                log::warn!(
+                    "[{}] {}",
+                    config.module_name,
+                    runner.containment().describe()
+                )
+            }
+            Containment::ProcessGroup(_) => {}
+        }
         Ok(Module {
-            runner: Runner::new(
-                &config.temp_directory,
-                config.kill_grace,
-                config.max_output_bytes,
-            ),
+            runner,
             config,
             state,
             watches: Watches::default(),
@@ -124,6 +143,11 @@ impl Module {
 
     pub fn metrics(&self) -> &Metrics {
         &self.metrics
+    }
+
+    /// The command runner (containment, temp directory), for diagnostics.
+    pub fn runner(&self) -> &Runner {
+        &self.runner
     }
 
     /// The isolator state, when kept.
@@ -328,6 +352,14 @@ impl Module {
             })
             .await;
         self.log_streams(&label, &report);
+        if report.leftovers > 0 {
+            log::warn!(
+                "{label} \"{}\" left {} process(es) running when it exited; they were killed \
+                 (a command's processes live as long as its call)",
+                command.configured,
+                report.leftovers
+            );
+        }
         let result = report.result.and_then(|output| {
             interpret(method.contract(), input, &output, command.merge).map_err(|e| {
                 e.context(format!(
@@ -347,7 +379,11 @@ impl Module {
                 command.configured,
                 report.elapsed.as_secs_f64(),
                 match &result {
-                    Ok(Interpreted::Value(v)) => format!("answered {v}"),
+                    Ok(Interpreted::Value(v)) => {
+                        let mut shown = v.clone();
+                        redact(&mut shown);
+                        format!("answered {shown}")
+                    }
                     Ok(Interpreted::Empty) => "answered nothing".to_string(),
                     Ok(Interpreted::Ignored) => "succeeded".to_string(),
                     Err(e) => format!("failed: {e}"),

@@ -12,6 +12,12 @@
 //! reactor, so thousands of commands in flight cost no thread. Only our own
 //! pid is ever waited for (never `waitpid(-1)`: the agent's reaper shares the
 //! process). On kernels without `pidfd_open` (before 5.3) the exit is polled.
+//!
+//! Observing the exit and reaping are separate steps: the exited command
+//! stays a zombie until [`Process::reap`], so its pid, which is also its
+//! process group's id, cannot be given to another process while we still
+//! signal the group (a signal to a reaped group id could reach an unrelated
+//! process that got the recycled id).
 
 use std::fs::File;
 use std::io;
@@ -22,6 +28,8 @@ use std::process::{Child, ChildStderr, ChildStdout, Command, ExitStatus, Stdio};
 use std::time::Duration;
 
 use tokio::io::unix::AsyncFd;
+
+use super::cgroup::CallCgroup;
 
 /// A spawned command, leader of its own process group.
 #[derive(Debug)]
@@ -41,7 +49,10 @@ pub struct Pipes {
 
 impl Process {
     /// Spawns `program` with `args`, `stdin` as its standard input, piped
-    /// stdout and stderr, and `env` added to the inherited environment.
+    /// stdout and stderr, and `env` added to the inherited environment,
+    /// inside `cgroup` when one is given. The second value is the error
+    /// that kept the command out of `cgroup` (it then runs contained by its
+    /// process group only).
     ///
     /// Must be called from within the runtime (the pidfd is registered with
     /// its reactor).
@@ -50,7 +61,8 @@ impl Process {
         args: &[&Path],
         stdin: File,
         env: &[(&str, &str)],
-    ) -> io::Result<(Process, Pipes)> {
+        cgroup: Option<&CallCgroup>,
+    ) -> io::Result<((Process, Pipes), Option<io::Error>)> {
         let mut command = Command::new(program);
         command
             .args(args)
@@ -61,7 +73,14 @@ impl Process {
         for (key, value) in env {
             command.env(key, value);
         }
-        let mut child = command.spawn()?;
+        let (spawned, outside) = match cgroup {
+            Some(cgroup) => {
+                let (spawned, placed) = cgroup.run_inside(|| command.spawn());
+                (spawned, placed.err())
+            }
+            None => (command.spawn(), None),
+        };
+        let mut child = spawned?;
         let pid = child.id() as libc::pid_t;
         let (stdout, stderr) = match (child.stdout.take(), child.stderr.take()) {
             (Some(stdout), Some(stderr)) => (stdout, stderr),
@@ -74,7 +93,7 @@ impl Process {
             pidfd,
             status: None,
         };
-        Ok((process, Pipes { stdout, stderr }))
+        Ok(((process, Pipes { stdout, stderr }), outside))
     }
 
     /// The process (and process group) id.
@@ -82,16 +101,13 @@ impl Process {
         self.pid
     }
 
-    /// Waits for the process to exit and reaps it. Cancel-safe: dropping the
-    /// future leaves the process to [`Drop`].
-    pub async fn wait(&mut self) -> io::Result<ExitStatus> {
-        if let Some(status) = self.status {
-            return Ok(status);
-        }
+    /// Waits for the process to exit, without reaping it (see the module
+    /// documentation). Cancel-safe: dropping the future leaves the process
+    /// to [`Drop`].
+    pub async fn exited(&mut self) -> io::Result<()> {
         loop {
-            if let Some(status) = self.child.try_wait()? {
-                self.status = Some(status);
-                return Ok(status);
+            if self.status.is_some() || self.has_exited()? {
+                return Ok(());
             }
             match &self.pidfd {
                 Some(fd) => {
@@ -103,12 +119,48 @@ impl Process {
         }
     }
 
-    /// Sends `signal` to every process of the command's group. Harmless once
-    /// the group is gone.
+    /// Whether the process has exited (it is a zombie), without reaping it.
+    fn has_exited(&self) -> io::Result<bool> {
+        // SAFETY: an all-zero siginfo_t is valid; waitid fills it in.
+        let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+        // SAFETY: `info` is valid for writes; WNOWAIT leaves the child
+        // unreaped, WNOHANG makes the call return at once.
+        let r = unsafe {
+            libc::waitid(
+                libc::P_PID,
+                self.pid as libc::id_t,
+                &mut info,
+                libc::WEXITED | libc::WNOHANG | libc::WNOWAIT,
+            )
+        };
+        if r != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        // SAFETY: waitid filled `info` for a child state change (or left it
+        // zeroed when there was none).
+        Ok(unsafe { info.si_pid() } != 0)
+    }
+
+    /// Reaps the process once it has exited ([`Process::exited`]), and
+    /// returns its status. Blocks until then if it has not.
+    pub fn reap(&mut self) -> io::Result<ExitStatus> {
+        if let Some(status) = self.status {
+            return Ok(status);
+        }
+        let status = self.child.wait()?;
+        self.status = Some(status);
+        Ok(status)
+    }
+
+    /// Sends `signal` to every process of the command's group. Does nothing
+    /// once the command is reaped: its pid, the group's id, may then belong
+    /// to another process.
     pub fn signal_group(&self, signal: libc::c_int) {
-        // SAFETY: plain syscall; the group id is our child's pid, which
-        // cannot be reused while the child is unreaped, and the group keeps
-        // its id while any member lives.
+        if self.status.is_some() {
+            return;
+        }
+        // SAFETY: plain syscall; the group id is our unreaped child's pid,
+        // which cannot be reused while the child is unreaped.
         unsafe {
             libc::kill(-self.pid, signal);
         }
