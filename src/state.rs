@@ -18,11 +18,15 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use serde_json::Value;
 
 use crate::error::{CallError, ErrorKind};
+use crate::runner::tempfiles::{read_bounded, Unreadable};
 use crate::schema::{validate, Schema};
 
 /// Prefix of checkpoints being written; never a container id (ids from
 /// Mesos are UUIDs).
 const TEMP_PREFIX: &str = ".tmp-";
+/// The largest state file read back. A `ContainerConfig` is a few KiB; a
+/// bigger file is corrupt, and reading it whole would let it exhaust memory.
+pub const MAX_STATE_FILE_BYTES: u64 = 16 * 1024 * 1024;
 
 /// The containers this isolator knows. Shared by all threads.
 #[derive(Debug)]
@@ -158,9 +162,29 @@ impl State {
         report
     }
 
+    /// Reads a checkpoint back. Only a regular file is read (opened without
+    /// following a symbolic link and without blocking on a FIFO), and at
+    /// most [`MAX_STATE_FILE_BYTES`]: recovery must not hang or exhaust
+    /// memory on whatever a crash or an operator left there.
     fn read(&self, id: &str) -> Result<String, String> {
         let path = self.directory.join(id);
-        let text = fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let content = read_bounded(&path, MAX_STATE_FILE_BYTES).map_err(|problem| {
+            let problem = match problem {
+                Unreadable::Missing => "does not exist".to_string(),
+                Unreadable::SymbolicLink => "is a symbolic link, which is not followed".to_string(),
+                Unreadable::NotRegular(kind) => format!("is {kind}, not a regular file"),
+                Unreadable::Io(what, e) => format!("{what}: {e}"),
+            };
+            format!("{} {problem}", path.display())
+        })?;
+        if content.truncated {
+            return Err(format!(
+                "{} is larger than {MAX_STATE_FILE_BYTES} bytes",
+                path.display()
+            ));
+        }
+        let text = String::from_utf8(content.bytes)
+            .map_err(|e| format!("{} is not UTF-8: {e}", path.display()))?;
         let value: Value = serde_json::from_str(&text)
             .map_err(|e| format!("{} is not valid JSON: {e}", path.display()))?;
         validate(Schema::ContainerConfig, &value)

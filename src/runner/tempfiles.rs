@@ -253,36 +253,40 @@ pub struct FileContent {
     pub truncated: bool,
 }
 
-/// Reads at most `cap` bytes of a file the command was told to write.
-///
-/// The command controls this file: it may have removed it, replaced it with
-/// a symlink (to a secret, or to /dev/zero), a FIFO that blocks a reader
-/// forever, or a huge file. Only a regular file is read, without following
-/// a symlink and without blocking on open, and never more than `cap` bytes.
-pub fn read_command_file(path: &Path, what: &str, cap: u64) -> Result<FileContent, CallError> {
-    let bad = |problem: String| {
-        CallError::new(
-            ErrorKind::BadOutput,
-            format!("the {what} file {} {problem}", path.display()),
-        )
-    };
+/// Why [`read_bounded`] did not read a file.
+#[derive(Debug)]
+pub enum Unreadable {
+    /// There is no such file.
+    Missing,
+    /// It is a symbolic link, which is not followed.
+    SymbolicLink,
+    /// It is not a regular file: "a FIFO", "a directory", ...
+    NotRegular(&'static str),
+    /// Another error.
+    Io(&'static str, io::Error),
+}
+
+/// Reads at most `cap` bytes of a regular file, without following a
+/// symbolic link and without blocking (a FIFO is refused, not opened for a
+/// read that waits for a writer for ever). `truncated` says the file holds
+/// more; never more than `cap` + 1 bytes are allocated, whatever size the
+/// file claims (a sparse file of any size costs nothing to make).
+pub fn read_bounded(path: &Path, cap: u64) -> Result<FileContent, Unreadable> {
     let file = OpenOptions::new()
         .read(true)
         .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC)
         .open(path)
         .map_err(|e| match e.kind() {
-            io::ErrorKind::NotFound => bad("was removed while the command ran".to_string()),
-            _ if e.raw_os_error() == Some(libc::ELOOP) => {
-                bad("was replaced by a symbolic link, which is not followed".to_string())
-            }
-            _ => bad(format!("cannot be opened: {e}")),
+            io::ErrorKind::NotFound => Unreadable::Missing,
+            _ if e.raw_os_error() == Some(libc::ELOOP) => Unreadable::SymbolicLink,
+            _ => Unreadable::Io("cannot be opened", e),
         })?;
     let metadata = file
         .metadata()
-        .map_err(|e| bad(format!("cannot be inspected: {e}")))?;
+        .map_err(|e| Unreadable::Io("cannot be inspected", e))?;
     let file_type = metadata.file_type();
     if !file_type.is_file() {
-        let kind = if file_type.is_fifo() {
+        return Err(Unreadable::NotRegular(if file_type.is_fifo() {
             "a FIFO"
         } else if file_type.is_dir() {
             "a directory"
@@ -292,20 +296,39 @@ pub fn read_command_file(path: &Path, what: &str, cap: u64) -> Result<FileConten
             "a socket"
         } else {
             "not a regular file"
-        };
-        return Err(bad(format!("was replaced by {kind}, which is not read")));
+        }));
     }
-    // The size is the command's to choose (a sparse file of any size):
-    // never allocate more than the cap, and one byte to detect more.
     let mut content = Vec::with_capacity(metadata.len().min(cap).saturating_add(1) as usize);
     file.take(cap.saturating_add(1))
         .read_to_end(&mut content)
-        .map_err(|e| bad(format!("cannot be read: {e}")))?;
+        .map_err(|e| Unreadable::Io("cannot be read", e))?;
     let truncated = content.len() as u64 > cap;
     content.truncate(cap as usize);
     Ok(FileContent {
         bytes: content,
         truncated,
+    })
+}
+
+/// Reads at most `cap` bytes of a file the command was told to write.
+///
+/// The command controls this file: it may have removed it, replaced it with
+/// a symlink (to a secret, or to /dev/zero), a FIFO that blocks a reader
+/// forever, or a huge file. See [`read_bounded`].
+pub fn read_command_file(path: &Path, what: &str, cap: u64) -> Result<FileContent, CallError> {
+    read_bounded(path, cap).map_err(|problem| {
+        let problem = match problem {
+            Unreadable::Missing => "was removed while the command ran".to_string(),
+            Unreadable::SymbolicLink => {
+                "was replaced by a symbolic link, which is not followed".to_string()
+            }
+            Unreadable::NotRegular(kind) => format!("was replaced by {kind}, which is not read"),
+            Unreadable::Io(what, e) => format!("{what}: {e}"),
+        };
+        CallError::new(
+            ErrorKind::BadOutput,
+            format!("the {what} file {} {problem}", path.display()),
+        )
     })
 }
 
