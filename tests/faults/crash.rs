@@ -1,0 +1,2 @@
+//! TODO
+pub fn calls_forever() {}
