@@ -15,11 +15,9 @@ use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use serde_json::Value;
-
 use crate::error::{CallError, ErrorKind};
 use crate::runner::tempfiles::{read_bounded, Unreadable};
-use crate::schema::{validate, Schema};
+use crate::schema::{parse_json, validate, Schema};
 
 /// Prefix of checkpoints being written; never a container id (ids from
 /// Mesos are UUIDs).
@@ -185,8 +183,8 @@ impl State {
         }
         let text = String::from_utf8(content.bytes)
             .map_err(|e| format!("{} is not UTF-8: {e}", path.display()))?;
-        let value: Value = serde_json::from_str(&text)
-            .map_err(|e| format!("{} is not valid JSON: {e}", path.display()))?;
+        let value =
+            parse_json(&text).map_err(|e| format!("{} is not valid JSON: {e}", path.display()))?;
         validate(Schema::ContainerConfig, &value)
             .map_err(|e| format!("{} is not a ContainerConfig: {e}", path.display()))?;
         Ok(text)
