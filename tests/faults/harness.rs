@@ -73,7 +73,10 @@ pub fn logged(level: log::Level, needle: &str) -> Vec<String> {
 pub fn skip(reason: &str) {
     static SHOWN: Mutex<Option<HashSet<String>>> = Mutex::new(None);
     let mut shown = lock(&SHOWN);
-    if shown.get_or_insert_with(HashSet::new).insert(reason.to_string()) {
+    if shown
+        .get_or_insert_with(HashSet::new)
+        .insert(reason.to_string())
+    {
         let _ = writeln!(std::io::stderr(), "SKIPPED (fault suite): {reason}");
     }
 }
@@ -253,13 +256,13 @@ impl Scenario {
     }
 
     fn build(&self, kind: ModuleKind, extra: &[(&str, &str)]) -> Result<Arc<Module>, String> {
-        let mut params = vec![
-            ("module_name".to_string(), "faults".to_string()),
-            (
+        let mut params = vec![("module_name".to_string(), "faults".to_string())];
+        if !extra.iter().any(|(k, _)| *k == "temp_directory") {
+            params.push((
                 "temp_directory".to_string(),
                 self.scratch.temp_dir().display().to_string(),
-            ),
-        ];
+            ));
+        }
         if kind == ModuleKind::Isolator && !extra.iter().any(|(k, _)| *k == "state_directory") {
             params.push((
                 "state_directory".to_string(),
@@ -294,9 +297,7 @@ impl Scenario {
     /// The longest a call of `method` may take.
     pub fn bound(module: &Module, method: Method) -> Duration {
         let config = module.config();
-        let timeout = config
-            .command(method)
-            .map_or(Duration::ZERO, |c| c.timeout);
+        let timeout = config.command(method).map_or(Duration::ZERO, |c| c.timeout);
         timeout + config.kill_grace + MARGIN
     }
 
@@ -389,7 +390,12 @@ impl Scenario {
 
         let mut pids = self.recorded_pids();
         pids.extend(lock(&self.tracked).iter().copied());
-        let survivors = || pids.iter().copied().filter(|&p| alive(p)).collect::<Vec<_>>();
+        let survivors = || {
+            pids.iter()
+                .copied()
+                .filter(|&p| alive(p))
+                .collect::<Vec<_>>()
+        };
         assert!(
             eventually(Duration::from_secs(1), || survivors().is_empty()),
             "{name}: processes survived: {:?}",

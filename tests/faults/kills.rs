@@ -18,7 +18,8 @@ pub const LABELS_TIMEOUT: &str = "hook_slave_run_task_label_decorator_timeout";
 pub const LABELS_DOC: &str = "slave_run_task_label_decorator/command-task.json";
 /// The container of `isolator_prepare/long-task.json` and
 /// `isolator_watch/container.json`.
-pub const LONG_TASK_ID: &str = r#"{"container_id":{"value":"5d863b27-579a-4a18-84fd-568d0f4eeffc"}}"#;
+pub const LONG_TASK_ID: &str =
+    r#"{"container_id":{"value":"5d863b27-579a-4a18-84fd-568d0f4eeffc"}}"#;
 
 pub fn error(outcome: &Outcome) -> &CallError {
     match &outcome.answer {
@@ -34,7 +35,12 @@ fn timed_out(command: &Path, timeout: &str) -> String {
     )
 }
 
-fn labels_hook(sc: &Scenario, command: &Path, timeout: &str, grace: &str) -> std::sync::Arc<mesos_command_modules::Module> {
+fn labels_hook(
+    sc: &Scenario,
+    command: &Path,
+    timeout: &str,
+    grace: &str,
+) -> std::sync::Arc<mesos_command_modules::Module> {
     sc.hook(&[
         (LABELS_COMMAND, command.to_str().unwrap()),
         (LABELS_TIMEOUT, timeout),
@@ -234,7 +240,11 @@ fn a_cancelled_call_kills_its_whole_tree() {
         &fixture("isolator_prepare/long-task.json"),
     );
     assert_eq!(prepared.answer, Answer::None);
-    let rx = sc.spawn(&iso, Method::IsolatorWatch, &fixture("isolator_watch/container.json"));
+    let rx = sc.spawn(
+        &iso,
+        Method::IsolatorWatch,
+        &fixture("isolator_watch/container.json"),
+    );
     let (_, daemon) = escaped_daemon(&sc);
     // Cleanup stops the watch in the middle of its command.
     let cleaned = sc.call(&iso, Method::IsolatorCleanup, LONG_TASK_ID);
