@@ -106,7 +106,7 @@ impl State {
     /// Forgets a container and removes its file, known or not. Blocking.
     pub fn remove(&self, id: &str) -> Result<(), CallError> {
         self.lock().remove(id);
-        match fs::remove_file(self.directory.join(id)) {
+        match remove_entry(&self.directory.join(id)) {
             Ok(()) => sync_directory(&self.directory).map_err(|e| self.io_error(id, e)),
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
             Err(e) => Err(self.io_error(id, e)),
@@ -148,7 +148,7 @@ impl State {
         if let Ok(entries) = fs::read_dir(&self.directory) {
             for entry in entries.flatten() {
                 let name = entry.file_name().to_string_lossy().into_owned();
-                if !keep.contains(&name) && fs::remove_file(entry.path()).is_ok() {
+                if !keep.contains(&name) && remove_entry(&entry.path()).is_ok() {
                     report.removed.push(name);
                 }
             }
@@ -215,6 +215,18 @@ impl State {
             let _ = fs::remove_file(&temp);
         }
         written
+    }
+}
+
+/// Removes what is at `path` in the state directory: a file, a symbolic
+/// link (not its target), or a directory with its content (the state
+/// directory is ours: whatever is there under a container's name goes with
+/// the container).
+fn remove_entry(path: &Path) -> io::Result<()> {
+    match fs::symlink_metadata(path) {
+        Ok(m) if m.is_dir() => fs::remove_dir_all(path),
+        Ok(_) => fs::remove_file(path),
+        Err(e) => Err(e),
     }
 }
 

@@ -81,6 +81,11 @@ pub fn skip(reason: &str) {
     }
 }
 
+/// Prints a figure worth reading in the test output (not captured).
+pub fn note(text: &str) {
+    let _ = writeln!(std::io::stderr(), "NOTE (fault suite): {text}");
+}
+
 /// Whether commands run in their own cgroups on this machine (root, a
 /// writable cgroup v1 freezer hierarchy). When not, says so once.
 pub fn cgroups() -> bool {
@@ -292,6 +297,12 @@ impl Scenario {
     pub fn isolator(&self, extra: &[(&str, &str)]) -> Arc<Module> {
         self.build(ModuleKind::Isolator, extra)
             .unwrap_or_else(|e| panic!("{}: isolator config: {e}", self.name))
+    }
+
+    /// Drops a module the scenario no longer checks (an agent that
+    /// "restarted").
+    pub fn retire(&self, module: Arc<Module>) {
+        lock(&self.modules).retain(|m| !Arc::ptr_eq(m, &module));
     }
 
     /// The longest a call of `method` may take.

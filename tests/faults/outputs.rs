@@ -34,7 +34,9 @@ fn labels_error(sc: &Scenario, name: &str, body: &str) -> (String, String) {
 }
 
 fn invalid(cmd: &str, problem: &str) -> String {
-    format!("Command \"{cmd}\" returned invalid output: the output is not a valid Labels: {problem}")
+    format!(
+        "Command \"{cmd}\" returned invalid output: the output is not a valid Labels: {problem}"
+    )
 }
 
 #[test]
@@ -61,8 +63,15 @@ fn wrongly_typed_output_is_a_clear_error() {
     );
     let (message, cmd) = labels_error(&sc, "array", r#"echo '[]' > "$2""#);
     assert_eq!(message, invalid(&cmd, "Expecting a JSON object"));
-    let (message, cmd) = labels_error(&sc, "missing", r#"echo '{"labels":[{"value":"v"}]}' > "$2""#);
-    assert_eq!(message, invalid(&cmd, "Missing required fields: labels[0].key"));
+    let (message, cmd) = labels_error(
+        &sc,
+        "missing",
+        r#"echo '{"labels":[{"value":"v"}]}' > "$2""#,
+    );
+    assert_eq!(
+        message,
+        invalid(&cmd, "Missing required fields: labels[0].key")
+    );
     sc.finish();
 }
 
@@ -88,7 +97,11 @@ fn unknown_fields_are_ignored_as_the_agent_does() {
 fn json_nested_10000_deep_is_refused_in_bounded_time_and_words() {
     let sc = Scenario::start("JSON nested 10 000 deep");
     let arrays = sc.path().join("arrays.json");
-    std::fs::write(&arrays, format!("{}{}", "[".repeat(10_000), "]".repeat(10_000))).unwrap();
+    std::fs::write(
+        &arrays,
+        format!("{}{}", "[".repeat(10_000), "]".repeat(10_000)),
+    )
+    .unwrap();
     let objects = sc.path().join("objects.json");
     std::fs::write(
         &objects,
@@ -100,10 +113,12 @@ fn json_nested_10000_deep_is_refused_in_bounded_time_and_words() {
     .unwrap();
     for (name, file) in [("arrays", &arrays), ("objects", &objects)] {
         let started = Instant::now();
-        let (message, cmd) =
-            labels_error(&sc, name, &format!("cat {} > \"$2\"", file.display()));
+        let (message, cmd) = labels_error(&sc, name, &format!("cat {} > \"$2\"", file.display()));
         assert!(
-            message.starts_with(&invalid(&cmd, "Malformed JSON: syntax error at line 1 near: ")),
+            message.starts_with(&invalid(
+                &cmd,
+                "Malformed JSON: syntax error at line 1 near: "
+            )),
             "{message}"
         );
         assert!(message.ends_with("... [truncated]"), "{message}");
@@ -116,7 +131,11 @@ fn json_nested_10000_deep_is_refused_in_bounded_time_and_words() {
 #[test]
 fn output_that_is_not_utf8_is_a_clear_error() {
     let sc = Scenario::start("non-UTF-8 output");
-    let (message, cmd) = labels_error(&sc, "bytes", r#"printf '{"labels":[{"key":"\377\376"}]}' > "$2""#);
+    let (message, cmd) = labels_error(
+        &sc,
+        "bytes",
+        r#"printf '{"labels":[{"key":"\377\376"}]}' > "$2""#,
+    );
     assert_eq!(
         message,
         invalid(&cmd, "it is not UTF-8 (invalid byte at offset 19)")

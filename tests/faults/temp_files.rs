@@ -27,7 +27,10 @@ esac
 {ANSWER}"#
         ),
     );
-    let hook = sc.hook(&[(LABELS_COMMAND, cmd.to_str().unwrap()), (LABELS_TIMEOUT, "5")]);
+    let hook = sc.hook(&[
+        (LABELS_COMMAND, cmd.to_str().unwrap()),
+        (LABELS_TIMEOUT, "5"),
+    ]);
     let doc = |marker: &str| {
         let mut doc: serde_json::Value = serde_json::from_str(&fixture(LABELS_DOC)).unwrap();
         doc["task_info"]["name"] = marker.into();
@@ -39,15 +42,22 @@ esac
     let e = error(&out);
     assert_eq!(e.kind, ErrorKind::BadOutput);
     assert!(
-        e.message.starts_with(&format!("Command \"{}\": the output file /", cmd.display())),
+        e.message
+            .starts_with(&format!("Command \"{}\": the output file /", cmd.display())),
         "{e}"
     );
-    assert!(e.message.ends_with("/output was removed while the command ran"), "{e}");
+    assert!(
+        e.message
+            .ends_with("/output was removed while the command ran"),
+        "{e}"
+    );
 
     // The whole private directory removed (a tmp cleaner): the same, and
     // the next call creates a new one.
     let out = sc.call(&hook, LABELS, &doc("remove-directory"));
-    assert!(error(&out).message.ends_with("/output was removed while the command ran"));
+    assert!(error(&out)
+        .message
+        .ends_with("/output was removed while the command ran"));
     let out = sc.call(&hook, LABELS, &doc("plain"));
     assert_eq!(out.answer, Answer::Value(r#"{"labels":[]}"#.to_string()));
 
@@ -75,8 +85,16 @@ fn a_full_temp_directory_is_a_clear_error() {
     let out = sc.call(&hook, LABELS, &doc.to_string());
     let e = error(&out);
     assert_eq!(e.kind, ErrorKind::Io);
-    assert!(e.message.starts_with(&format!("cannot write the input file {temp}/")), "{e}");
-    assert!(e.message.ends_with("/input: No space left on device (os error 28)"), "{e}");
+    assert!(
+        e.message
+            .starts_with(&format!("cannot write the input file {temp}/")),
+        "{e}"
+    );
+    assert!(
+        e.message
+            .ends_with("/input: No space left on device (os error 28)"),
+        "{e}"
+    );
     // Nothing left behind on the full file system, and a small call works.
     // (Paths, not entries: an entry keeps its directory open.)
     let private: Vec<_> = std::fs::read_dir(&tmpfs.path)
@@ -102,7 +120,10 @@ echo '{"labels":[]}' > "$2" || { echo "no space for the answer" > /dev/stderr; e
     let out = sc.call(&hook, LABELS, &fixture(LABELS_DOC));
     assert_eq!(
         error(&out).message,
-        format!("Command \"{}\" exited with return code 3.", filler.display())
+        format!(
+            "Command \"{}\" exited with return code 3.",
+            filler.display()
+        )
     );
     assert_eq!(std::fs::read_dir(&private[0]).unwrap().count(), 0);
     drop(hook);
@@ -153,7 +174,11 @@ fn a_read_only_or_missing_temp_directory_is_a_clear_error() {
         ("isolator_usage_command", usage.to_str().unwrap()),
         ("temp_directory", file.to_str().unwrap()),
     ]);
-    let out = sc.call(&iso, Method::IsolatorUsage, &fixture("isolator_usage/container.json"));
+    let out = sc.call(
+        &iso,
+        Method::IsolatorUsage,
+        &fixture("isolator_usage/container.json"),
+    );
     assert!(matches!(out.answer, Answer::Value(_)));
     assert_eq!(out.failure.unwrap().kind, ErrorKind::Io);
     assert!(out.duration < Duration::from_secs(1));
