@@ -10,7 +10,10 @@
 //! `mesos/` subtree in which the agent's cgroups isolators keep the
 //! containers' cgroups. The command stays in the agent's cgroups of every
 //! other hierarchy (memory, cpu, name=systemd, the unified v2 one), so the
-//! agent's service manager still accounts and stops it. Mesos 1.11 manages
+//! agent's service manager still accounts and stops it. The freezer
+//! hierarchy is used because its controller has no resource semantics
+//! (moving a command there changes nothing of its accounting or limits) and
+//! because it is the one Mesos itself uses to find a container's processes. Mesos 1.11 manages
 //! container cgroups through v1 only, so hosts that run it have a v1
 //! hierarchy (a v1-only or hybrid host).
 //!
@@ -29,13 +32,17 @@
 //!
 //! # Killing
 //!
-//! At the deadline every member gets SIGTERM; after the grace period the
-//! cgroup is frozen (no member can run, fork or exit, so no pid can be
-//! reused while we read them), every member gets SIGKILL, and the cgroup is
-//! thawed so that the signals are delivered. A signal only goes to a pid
-//! through a pidfd opened on it and after checking, through
-//! `/proc/<pid>/cgroup`, that the process is still a member; our own
-//! process is never signalled, whatever the cgroup lists.
+//! At the deadline every member gets SIGTERM; after the grace period every
+//! member gets SIGKILL, in rounds until the cgroup is empty. The rounds end:
+//! a process with a pending SIGKILL cannot complete a fork (the kernel
+//! checks for pending signals before the child is attached), so each round
+//! can only find children forked before the previous one. The cgroup is
+//! not frozen for this: waiting for a freeze to complete would hold a
+//! runtime thread for as long as the slowest member takes to stop, which
+//! under load delays every other call. A signal only goes to a pid through
+//! a pidfd opened on it and after checking, through `/proc/<pid>/cgroup`,
+//! that the process is still a member, so a recycled pid is never hit; our
+//! own process is never signalled, whatever the cgroup lists.
 //!
 //! # Leftovers of a dead agent
 //!
@@ -70,8 +77,6 @@ pub const DEFAULT_CGROUP_NAME: &str = "mesos_command_modules";
 /// The subtree in which Mesos keeps its containers' cgroups when the agent
 /// runs with the default `--cgroups_root`; never ours to use.
 pub const MESOS_CGROUPS_ROOT: &str = "mesos";
-/// The longest wait for a freeze to take effect before killing anyway.
-const FREEZE_WAIT: Duration = Duration::from_millis(500);
 /// The longest wait, in blocking contexts (drop, sweep), for killed
 /// members to disappear.
 pub const BLOCKING_EMPTY_WAIT: Duration = Duration::from_secs(1);
@@ -413,7 +418,6 @@ impl Cgroups {
                     path,
                     suffix,
                     shared: Arc::clone(&self.shared),
-                    tainted: AtomicBool::new(false),
                     removed: AtomicBool::new(false),
                 })
             }
@@ -442,8 +446,6 @@ pub struct CallCgroup {
     /// for a member.
     suffix: String,
     shared: Arc<Shared>,
-    /// A thread of ours may still be inside: never freeze.
-    tainted: AtomicBool,
     removed: AtomicBool,
 }
 
@@ -495,15 +497,12 @@ impl CallCgroup {
     }
 
     /// Moves the spawning thread back where it came from. If that fails the
-    /// thread leaves when it exits, soon after; until then the cgroup holds
-    /// a thread of the agent, so it is marked never to be frozen.
+    /// thread leaves when it exits, right after; it is never signalled
+    /// meanwhile, being of our own process.
     fn leave(&self, tid: i32, home: Option<PathBuf>) {
         if let Some(home) = home {
-            if write_pid(&home.join("tasks"), tid).is_ok() {
-                return;
-            }
+            let _ = write_pid(&home.join("tasks"), tid);
         }
-        self.tainted.store(true, Ordering::SeqCst);
     }
 
     /// The members' pids, never our own.
@@ -526,18 +525,11 @@ impl CallCgroup {
             .count()
     }
 
-    /// Freezes the cgroup, SIGKILLs every member, thaws. Returns how many
-    /// were killed.
+    /// One round of SIGKILL to every member; see the module documentation
+    /// for why rounds until the cgroup is empty end. Returns how many were
+    /// signalled.
     pub fn kill_all(&self) -> usize {
-        let tainted = self.tainted.load(Ordering::SeqCst) || self.has_our_thread();
-        if !tainted {
-            self.freeze();
-        }
-        let killed = self.signal_all(libc::SIGKILL);
-        if !tainted {
-            let _ = write_text(&self.path.join("freezer.state"), "THAWED");
-        }
-        killed
+        self.signal_all(libc::SIGKILL)
     }
 
     /// Kills and waits (blocking, bounded) until no member is left, then
@@ -581,28 +573,6 @@ impl CallCgroup {
         }
     }
 
-    fn has_our_thread(&self) -> bool {
-        let me = std::process::id() as i32;
-        read_pids_raw(&self.path.join("tasks"))
-            .into_iter()
-            .any(|tid| tid == me || Path::new(&format!("/proc/self/task/{tid}")).exists())
-    }
-
-    fn freeze(&self) -> bool {
-        let state = self.path.join("freezer.state");
-        if write_text(&state, "FROZEN").is_err() {
-            return false;
-        }
-        let deadline = Instant::now() + FREEZE_WAIT;
-        loop {
-            match fs::read_to_string(&state) {
-                Ok(s) if s.trim() == "FROZEN" => return true,
-                Ok(_) if Instant::now() < deadline => std::thread::yield_now(),
-                _ => return false,
-            }
-        }
-    }
-
     /// Signals `pid` if it is still a member: through a pidfd, so that the
     /// check and the signal are about the same process even if the pid is
     /// reused in between.
@@ -614,7 +584,8 @@ impl CallCgroup {
         let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
         if fd < 0 {
             if io::Error::last_os_error().raw_os_error() == Some(libc::ENOSYS) && self.has(pid) {
-                // Kernels before 5.3; the cgroup is frozen while we kill.
+                // Kernels before 5.3: checked, then signalled by pid (a
+                // recycling in between is possible, if most unlikely).
                 // SAFETY: plain syscall.
                 return unsafe { libc::kill(pid, signal) } == 0;
             }
@@ -742,7 +713,6 @@ pub fn sweep(root: &Path) -> usize {
                     path: call.path(),
                     suffix: format!("/{name}/{call_name}"),
                     shared: Arc::clone(&shared),
-                    tainted: AtomicBool::new(false),
                     removed: AtomicBool::new(false),
                 };
                 pids.extend(cgroup.pids());

@@ -227,7 +227,8 @@ impl Runner {
         drop(readers);
 
         let finished = finished.map_err(Waited::Io);
-        if let Ok(f) = &finished {
+        if let (Ok(()), Ok(f)) = (&waited, &finished) {
+            // Only a command that exited by itself left something behind.
             report.leftovers = f.leftovers;
         }
         let ending = waited.and(finished).map_err(|e| match e {

@@ -45,16 +45,11 @@ impl Tree {
     }
 
     /// Sends `signal` to the command's group and to every process in its
-    /// cgroup; SIGKILL freezes the cgroup first, so that nothing forks or
-    /// exits while it is read.
+    /// cgroup (one round: see [`Tree::finish`] for the rest).
     pub fn signal(&self, signal: libc::c_int) {
         self.process.signal_group(signal);
         if let Some(cgroup) = &self.cgroup {
-            if signal == libc::SIGKILL {
-                cgroup.kill_all();
-            } else {
-                cgroup.signal_all(signal);
-            }
+            cgroup.signal_all(signal);
         }
     }
 
@@ -84,7 +79,7 @@ impl Tree {
         if let Some(cgroup) = &self.cgroup {
             if !cgroup.is_empty() {
                 leftovers = cgroup.kill_all();
-                let _ = tokio::time::timeout(LEFTOVER_WAIT, empty(cgroup)).await;
+                let _ = tokio::time::timeout(LEFTOVER_WAIT, killed(cgroup)).await;
             }
         }
         let status = self.process.reap();
@@ -103,6 +98,17 @@ async fn empty(cgroup: &CallCgroup) {
     let mut delay = Duration::from_millis(1);
     while !cgroup.is_empty() {
         tokio::time::sleep(delay).await;
+        delay = (delay * 2).min(Duration::from_millis(20));
+    }
+}
+
+/// SIGKILL rounds until the cgroup is empty: a round reaches the children
+/// forked before the previous one took effect.
+async fn killed(cgroup: &CallCgroup) {
+    let mut delay = Duration::from_millis(1);
+    while !cgroup.is_empty() {
+        tokio::time::sleep(delay).await;
+        cgroup.kill_all();
         delay = (delay * 2).min(Duration::from_millis(20));
     }
 }

@@ -235,6 +235,42 @@ impl Scenario {
         )
     }
 
+    /// A script that does not record its pid (for thousands of runs, whose
+    /// pids the system recycles); its processes carry the scenario's `PIDS`
+    /// variable all the same, which [`Scenario::finish`] looks for.
+    pub fn unrecorded_script(&self, name: &str, body: &str) -> PathBuf {
+        self.scratch.script(
+            name,
+            &format!("export PIDS='{}'\n{body}", self.pids_file.display()),
+        )
+    }
+
+    /// Processes whose environment holds this scenario's `PIDS` variable:
+    /// everything its scripts started, however far it went (a daemon keeps
+    /// its environment).
+    pub fn marked_processes(&self) -> Vec<i32> {
+        let marker = format!("PIDS={}", self.pids_file.display());
+        let me = std::process::id() as i32;
+        let mut found = Vec::new();
+        for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+            let Ok(pid) = entry.file_name().to_string_lossy().parse::<i32>() else {
+                continue;
+            };
+            if pid == me || !alive(pid) {
+                continue;
+            }
+            if let Ok(environ) = std::fs::read(entry.path().join("environ")) {
+                if environ
+                    .split(|&b| b == 0)
+                    .any(|var| var == marker.as_bytes())
+                {
+                    found.push(pid);
+                }
+            }
+        }
+        found
+    }
+
     /// The pids the scripts recorded.
     pub fn recorded_pids(&self) -> Vec<i32> {
         std::fs::read_to_string(&self.pids_file)
@@ -352,7 +388,8 @@ impl Scenario {
     /// * no call's cgroup is left;
     /// * no task is left on the runtime;
     /// * no call's temp files are left;
-    /// * every pid the scripts recorded (and every tracked one) is gone;
+    /// * every pid the scripts recorded (and every tracked one) is gone, and
+    ///   no process carries the scenario's marker in its environment;
     /// * we have no child left, not even a zombie;
     /// * the descriptor count is back to what it was.
     pub fn finish(self) {
@@ -411,6 +448,13 @@ impl Scenario {
             eventually(Duration::from_secs(1), || survivors().is_empty()),
             "{name}: processes survived: {:?}",
             survivors()
+        );
+        assert!(
+            eventually(Duration::from_secs(1), || self
+                .marked_processes()
+                .is_empty()),
+            "{name}: processes started by the scenario's scripts survived: {:?}",
+            self.marked_processes()
         );
         assert!(
             eventually(Duration::from_secs(1), || children().is_empty()),
