@@ -59,6 +59,11 @@ pub fn logs() -> Vec<Record> {
     lock(&RECORDS).clone()
 }
 
+/// Forgets the records logged so far.
+pub fn clear_logs() {
+    lock(&RECORDS).clear();
+}
+
 /// The records at `level` containing `needle`.
 pub fn logged(level: log::Level, needle: &str) -> Vec<String> {
     logs()
@@ -187,8 +192,6 @@ pub struct Scenario {
     pub scratch: Scratch,
     pub pids_file: PathBuf,
     descriptors: Vec<String>,
-    /// Extra pids to check besides the recorded ones.
-    tracked: Mutex<Vec<i32>>,
     modules: Mutex<Vec<Arc<Module>>>,
     _serial: MutexGuard<'static, ()>,
 }
@@ -213,7 +216,6 @@ impl Scenario {
             scratch,
             pids_file,
             descriptors: descriptors(),
-            tracked: Mutex::new(Vec::new()),
             modules: Mutex::new(Vec::new()),
             _serial: serial,
         }
@@ -289,11 +291,6 @@ impl Scenario {
             self.recorded_pids()
         );
         self.recorded_pids()
-    }
-
-    /// Also checks that `pid` is gone at the end.
-    pub fn track(&self, pid: i32) {
-        lock(&self.tracked).push(pid);
     }
 
     fn build(&self, kind: ModuleKind, extra: &[(&str, &str)]) -> Result<Arc<Module>, String> {
@@ -388,7 +385,7 @@ impl Scenario {
     /// * no call's cgroup is left;
     /// * no task is left on the runtime;
     /// * no call's temp files are left;
-    /// * every pid the scripts recorded (and every tracked one) is gone, and
+    /// * every pid the scripts recorded is gone, and
     ///   no process carries the scenario's marker in its environment;
     /// * we have no child left, not even a zombie;
     /// * the descriptor count is back to what it was.
@@ -436,8 +433,7 @@ impl Scenario {
         let left = self.scratch.leftover_temp_files();
         assert!(left.is_empty(), "{name}: temp files left: {left:?}");
 
-        let mut pids = self.recorded_pids();
-        pids.extend(lock(&self.tracked).iter().copied());
+        let pids = self.recorded_pids();
         let survivors = || {
             pids.iter()
                 .copied()

@@ -106,8 +106,9 @@ fn json_nested_10000_deep_is_refused_in_bounded_time_and_words() {
     std::fs::write(
         &objects,
         format!(
-            "{{\"labels\":[{}]}}",
-            format!("{}1{}", "{\"a\":".repeat(10_000), "}".repeat(10_000))
+            "{{\"labels\":[{}1{}]}}",
+            "{\"a\":".repeat(10_000),
+            "}".repeat(10_000)
         ),
     )
     .unwrap();
