@@ -193,8 +193,13 @@ pub struct Scenario {
     pub pids_file: PathBuf,
     descriptors: Vec<String>,
     modules: Mutex<Vec<Arc<Module>>>,
+    /// File systems mounted for the scenario, unmounted at its end.
+    mounts: Mutex<Vec<PathBuf>>,
     _serial: MutexGuard<'static, ()>,
 }
+
+/// Set when a scenario fails: the next one first kills what it left.
+static FAILED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 impl Scenario {
     pub fn start(name: &'static str) -> Scenario {
@@ -208,7 +213,9 @@ impl Scenario {
         lock(&RECORDS).clear();
         // A scenario that failed may have left processes (its failure is
         // reported); the next one starts clean.
-        reap_strays();
+        if FAILED.swap(false, std::sync::atomic::Ordering::SeqCst) {
+            reap_strays();
+        }
         let scratch = Scratch::new();
         let pids_file = scratch.path().join("pids");
         Scenario {
@@ -217,12 +224,55 @@ impl Scenario {
             pids_file,
             descriptors: descriptors(),
             modules: Mutex::new(Vec::new()),
+            mounts: Mutex::new(Vec::new()),
             _serial: serial,
         }
     }
 
     pub fn path(&self) -> &Path {
         self.scratch.path()
+    }
+
+    /// Mounts a tmpfs with `options` (e.g. `size=64k`, `ro`) at `name` in
+    /// the scratch area until the scenario ends, or `None` (after one skip
+    /// line) where mounting is not permitted.
+    pub fn tmpfs(&self, name: &str, options: &str) -> Option<PathBuf> {
+        self.mount("tmpfs", name, options).or_else(|| {
+            skip(
+                "mounting a tmpfs is not permitted here: the full and read-only temp and state \
+                 directory scenarios are skipped",
+            );
+            None
+        })
+    }
+
+    /// Mounts a file system of type `fstype` (`tmpfs`, `cgroup`) at `name`
+    /// in the scratch area until the scenario ends, or `None` where that is
+    /// not permitted.
+    pub fn mount(&self, fstype: &str, name: &str, options: &str) -> Option<PathBuf> {
+        let path = self.path().join(name);
+        std::fs::create_dir_all(&path).unwrap();
+        let status = std::process::Command::new("mount")
+            .args(["-t", fstype, "-o", options, fstype])
+            .arg(&path)
+            .stderr(std::process::Stdio::null())
+            .status();
+        match status {
+            Ok(s) if s.success() => {
+                lock(&self.mounts).push(path.clone());
+                Some(path)
+            }
+            _ => None,
+        }
+    }
+
+    fn unmount_all(&self) {
+        for path in lock(&self.mounts).drain(..).rev() {
+            let _ = std::process::Command::new("umount")
+                .arg("-l")
+                .arg(&path)
+                .status();
+        }
     }
 
     /// A script whose every run appends its pid to the scenario's pid file;
@@ -464,6 +514,7 @@ impl Scenario {
             self.descriptors,
             descriptors()
         );
+        self.unmount_all();
     }
 }
 
@@ -471,7 +522,9 @@ impl Drop for Scenario {
     /// A failing scenario kills what it recorded, so that the next one
     /// does not inherit its processes.
     fn drop(&mut self) {
+        self.unmount_all();
         if std::thread::panicking() {
+            FAILED.store(true, std::sync::atomic::Ordering::SeqCst);
             for pid in self.recorded_pids() {
                 if alive(pid) {
                     // SAFETY: plain syscall on a pid our scripts recorded.
@@ -536,42 +589,6 @@ fn warm_up() {
         );
         assert!(outcome.failure.is_none(), "{:?}", outcome.failure);
     });
-}
-
-/// A tmpfs mounted for the scenario, unmounted on drop.
-pub struct Tmpfs {
-    pub path: PathBuf,
-}
-
-impl Tmpfs {
-    /// Mounts a tmpfs with `options` (e.g. `size=64k`, `ro`) at `path`, or
-    /// `None` (after one skip line) where mounting is not permitted.
-    pub fn mount(path: &Path, options: &str) -> Option<Tmpfs> {
-        std::fs::create_dir_all(path).unwrap();
-        let status = std::process::Command::new("mount")
-            .args(["-t", "tmpfs", "-o", options, "tmpfs"])
-            .arg(path)
-            .stderr(std::process::Stdio::null())
-            .status();
-        match status {
-            Ok(s) if s.success() => Some(Tmpfs {
-                path: path.to_path_buf(),
-            }),
-            _ => {
-                skip("mounting a tmpfs is not permitted here: the full and read-only temp and state directory scenarios are skipped");
-                None
-            }
-        }
-    }
-}
-
-impl Drop for Tmpfs {
-    fn drop(&mut self) {
-        let _ = std::process::Command::new("umount")
-            .arg("-l")
-            .arg(&self.path)
-            .status();
-    }
 }
 
 /// The environment variable that turns this test binary into a helper

@@ -294,3 +294,53 @@ wait"#,
     assert!(survivors.is_empty(), "{survivors:?}");
     sc.finish();
 }
+
+#[test]
+fn where_no_cgroup_can_be_created_calls_still_run_and_the_log_says_what_is_lost() {
+    let sc = Scenario::start("cgroups cannot be created");
+    if !cgroups() {
+        return;
+    }
+    // The freezer hierarchy, mounted again read-only: configured, valid,
+    // and unusable, as on a host whose /sys/fs/cgroup is read-only.
+    let Some(view) = sc.mount("cgroup", "freezer", "ro,freezer") else {
+        crate::harness::skip("cannot mount a read-only view of the freezer hierarchy");
+        return;
+    };
+    let root = view.join("mcm");
+    let cmd = sc.script("answer", r#"echo '{"labels":[]}' > "$2""#);
+    let hook = sc.hook(&[
+        (LABELS_COMMAND, cmd.to_str().unwrap()),
+        ("command_cgroup", root.to_str().unwrap()),
+    ]);
+    let warnings = logged(log::Level::Warn, "cannot create a cgroup for a command");
+    assert_eq!(warnings.len(), 1, "{:?}", crate::harness::logs());
+    assert!(
+        warnings[0].starts_with(&format!(
+            "cannot create a cgroup for a command under {}/",
+            root.display()
+        )),
+        "{}",
+        warnings[0]
+    );
+    assert!(
+        warnings[0].ends_with(
+            ": Read-only file system (os error 30); until this works, commands are killed by \
+             process group only: a descendant that leaves the group (setsid, a daemon) is not \
+             killed at the timeout and may survive"
+        ),
+        "{}",
+        warnings[0]
+    );
+    // Calls work, in the fallback, and the warning is not repeated.
+    for _ in 0..3 {
+        let out = sc.call(&hook, LABELS, &fixture(LABELS_DOC));
+        assert_eq!(out.answer, Answer::Value(r#"{"labels":[]}"#.to_string()));
+    }
+    assert_eq!(
+        logged(log::Level::Warn, "cannot create a cgroup for a command").len(),
+        1
+    );
+    drop(hook);
+    sc.finish();
+}

@@ -11,7 +11,7 @@ use mesos_command_modules::{Answer, ErrorKind, Method};
 use serde_json::{json, Value};
 
 use crate::common::{eventually, fixture};
-use crate::harness::{logged, note, start_helper, Scenario, Tmpfs};
+use crate::harness::{logged, note, start_helper, Scenario};
 use crate::kills::{error, LONG_TASK_ID};
 
 const LONG_TASK: &str = "5d863b27-579a-4a18-84fd-568d0f4eeffc";
@@ -24,12 +24,8 @@ fn prepare_fails_loudly_when_the_state_directory_is_not_writable() {
     let blocker = sc.path().join("a-file");
     std::fs::write(&blocker, "").unwrap();
     directories.push((blocker.clone(), "Not a directory (os error 20)".to_string()));
-    let tmpfs = Tmpfs::mount(&sc.path().join("ro-state"), "ro,size=64k");
-    if let Some(t) = &tmpfs {
-        directories.push((
-            t.path.clone(),
-            "Read-only file system (os error 30)".to_string(),
-        ));
+    if let Some(path) = sc.tmpfs("ro-state", "ro,size=64k") {
+        directories.push((path, "Read-only file system (os error 30)".to_string()));
     }
     for (directory, reason) in directories {
         let iso = sc.isolator(&[
@@ -64,7 +60,6 @@ fn prepare_fails_loudly_when_the_state_directory_is_not_writable() {
         assert_eq!(out.answer, Answer::None);
     }
     sc.finish();
-    drop(tmpfs);
 }
 
 /// Two checkpoints of the same container, large enough for a write to be

@@ -8,7 +8,7 @@ use std::time::Duration;
 use mesos_command_modules::{Answer, ErrorKind, Method};
 
 use crate::common::fixture;
-use crate::harness::{Scenario, Tmpfs};
+use crate::harness::Scenario;
 use crate::kills::{error, LABELS, LABELS_COMMAND, LABELS_DOC, LABELS_TIMEOUT};
 
 const ANSWER: &str = r#"echo '{"labels":[]}' > "$2""#;
@@ -70,11 +70,11 @@ esac
 #[test]
 fn a_full_temp_directory_is_a_clear_error() {
     let sc = Scenario::start("temp directory full");
-    let Some(tmpfs) = Tmpfs::mount(&sc.path().join("small"), "size=64k") else {
+    let Some(small) = sc.tmpfs("small", "size=64k") else {
         return;
     };
     let cmd = sc.script("ok", ANSWER);
-    let temp = tmpfs.path.to_str().unwrap().to_string();
+    let temp = small.to_str().unwrap().to_string();
     let hook = sc.hook(&[
         (LABELS_COMMAND, cmd.to_str().unwrap()),
         ("temp_directory", &temp),
@@ -97,7 +97,7 @@ fn a_full_temp_directory_is_a_clear_error() {
     );
     // Nothing left behind on the full file system, and a small call works.
     // (Paths, not entries: an entry keeps its directory open.)
-    let private: Vec<_> = std::fs::read_dir(&tmpfs.path)
+    let private: Vec<_> = std::fs::read_dir(&small)
         .unwrap()
         .flatten()
         .map(|e| e.path())
@@ -128,15 +128,14 @@ echo '{"labels":[]}' > "$2" || { echo "no space for the answer" > /dev/stderr; e
     assert_eq!(std::fs::read_dir(&private[0]).unwrap().count(), 0);
     drop(hook);
     sc.finish();
-    drop(tmpfs);
 }
 
 #[test]
 fn a_read_only_or_missing_temp_directory_is_a_clear_error() {
     let sc = Scenario::start("temp directory not writable");
     let cmd = sc.script("ok", ANSWER);
-    if let Some(tmpfs) = Tmpfs::mount(&sc.path().join("ro"), "ro,size=64k") {
-        let temp = tmpfs.path.to_str().unwrap().to_string();
+    if let Some(ro) = sc.tmpfs("ro", "ro,size=64k") {
+        let temp = ro.to_str().unwrap().to_string();
         let hook = sc.hook(&[
             (LABELS_COMMAND, cmd.to_str().unwrap()),
             ("temp_directory", &temp),
@@ -151,7 +150,7 @@ fn a_read_only_or_missing_temp_directory_is_a_clear_error() {
                  error 30)"
             )
         );
-        assert_eq!(std::fs::read_dir(&tmpfs.path).unwrap().count(), 0);
+        assert_eq!(std::fs::read_dir(&ro).unwrap().count(), 0);
     }
     // A temp directory that is a file.
     let file = sc.path().join("a-file");
