@@ -815,6 +815,55 @@ mod tests {
     }
 
     #[test]
+    fn command_cgroup_is_checked_and_described() {
+        let c = parse(ModuleKind::Hook, &[("module_name", "m")]).unwrap();
+        assert_eq!(c.command_cgroup, CgroupSetting::Auto);
+        let c = parse(
+            ModuleKind::Hook,
+            &[("module_name", "m"), ("command_cgroup", "none")],
+        )
+        .unwrap();
+        assert_eq!(c.command_cgroup, CgroupSetting::Disabled);
+        assert!(c
+            .describe()
+            .contains(&("command_cgroup".to_string(), "none".to_string())));
+        let e = parse(
+            ModuleKind::Isolator,
+            &[("module_name", "m"), ("command_cgroup", "/tmp/x")],
+        )
+        .unwrap_err();
+        assert_eq!(e.key, "command_cgroup");
+        assert!(e.problem.contains("freezer hierarchy"), "{e}");
+    }
+
+    #[test]
+    fn durations_below_a_millisecond_and_huge_caps_are_refused() {
+        for tiny in ["1e-300", "0.0004"] {
+            let e = parse(
+                ModuleKind::Isolator,
+                &[("module_name", "m"), ("isolator_watch_frequence", tiny)],
+            )
+            .unwrap_err();
+            assert_eq!(
+                e.to_string(),
+                format!(
+                    "isolator_watch_frequence: \"{tiny}\" is less than a millisecond (0.001 \
+                     seconds)"
+                )
+            );
+        }
+        let e = parse(
+            ModuleKind::Hook,
+            &[("module_name", "m"), ("max_output_bytes", "2GiB")],
+        )
+        .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "max_output_bytes: \"2GiB\" is more than 1073741824 bytes (1GiB)"
+        );
+    }
+
+    #[test]
     fn world_writable_commands_are_refused_unless_allowed() {
         let dir = tempfile::tempdir().unwrap();
         let script = dir.path().join("cmd");
