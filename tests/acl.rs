@@ -144,8 +144,8 @@ impl Lab {
         ok(
             "ip",
             &[
-                "link", "add", &a, "netns", container, "type", "veth", "peer", "name", &b,
-                "netns", client,
+                "link", "add", &a, "netns", container, "type", "veth", "peer", "name", &b, "netns",
+                client,
             ],
         );
         ok(
@@ -262,7 +262,10 @@ fn manifest(s: &Scratch) -> PathBuf {
     let path = s.path().join("acl-modules.json");
     std::fs::write(
         &path,
-        text.replace(INSTALLED, &checkout().join("examples").display().to_string()),
+        text.replace(
+            INSTALLED,
+            &checkout().join("examples").display().to_string(),
+        ),
     )
     .unwrap();
     path
@@ -367,7 +370,10 @@ fn isolate_installs_the_exact_rules_and_only_allowed_sources_get_in() {
         "-A MESOS-ACL -j DROP".to_string(),
     ];
     assert_eq!(chain(&container, "iptables"), expected);
-    let input_chain = ok("ip", &["netns", "exec", &container, "iptables", "-S", "INPUT"]);
+    let input_chain = ok(
+        "ip",
+        &["netns", "exec", &container, "iptables", "-S", "INPUT"],
+    );
     assert_eq!(
         input_chain.lines().collect::<Vec<_>>(),
         ["-P INPUT ACCEPT", "-A INPUT -j MESOS-ACL"]
@@ -406,7 +412,10 @@ fn isolate_installs_the_exact_rules_and_only_allowed_sources_get_in() {
     let out = call(&s, "isolator_isolate", &input, None, &env);
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(chain(&container, "iptables"), expected);
-    let input_chain = ok("ip", &["netns", "exec", &container, "iptables", "-S", "INPUT"]);
+    let input_chain = ok(
+        "ip",
+        &["netns", "exec", &container, "iptables", "-S", "INPUT"],
+    );
     assert_eq!(input_chain.matches("-j MESOS-ACL").count(), 1);
 }
 
