@@ -42,8 +42,10 @@ pub fn interpret(
     if text.trim().is_empty() {
         return Ok(Interpreted::Empty);
     }
-    let mut value: Value = serde_json::from_str(text)
-        .map_err(|e| bad_output(contract, format!("Malformed JSON: {e}")))?;
+    // stout's own JSON rules (picojson), so that what passes here is what
+    // the shim's `JSON::parse` accepts.
+    let mut value =
+        crate::schema::parse_json(text).map_err(|e| bad_output(contract, e.to_string()))?;
 
     complete(contract, input, &mut value);
     crate::schema::validate(schema_of(contract.output), &value)

@@ -15,10 +15,8 @@ use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use serde_json::Value;
-
 use crate::error::{CallError, ErrorKind};
-use crate::schema::{validate, Schema};
+use crate::schema::{parse_json, validate, Schema};
 
 /// Prefix of checkpoints being written; never a container id (ids from
 /// Mesos are UUIDs).
@@ -161,8 +159,8 @@ impl State {
     fn read(&self, id: &str) -> Result<String, String> {
         let path = self.directory.join(id);
         let text = fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-        let value: Value = serde_json::from_str(&text)
-            .map_err(|e| format!("{} is not valid JSON: {e}", path.display()))?;
+        let value =
+            parse_json(&text).map_err(|e| format!("{} is not valid JSON: {e}", path.display()))?;
         validate(Schema::ContainerConfig, &value)
             .map_err(|e| format!("{} is not a ContainerConfig: {e}", path.display()))?;
         Ok(text)

@@ -56,10 +56,22 @@ fn check_prints_the_effective_configuration() {
     let out = tool(&["check", &m]);
     let stdout = text(&out.stdout);
     assert!(out.status.success(), "{stdout}{}", text(&out.stderr));
-    assert!(stdout.contains("com_criteo_mesos_CommandIsolator (Isolator"), "{stdout}");
-    assert!(stdout.contains("isolator_prepare_timeout = 2.5s"), "{stdout}");
-    assert!(stdout.contains("isolator_watch_frequence = 30s"), "{stdout}");
-    assert!(stdout.contains("isolator_usage_command = (none)"), "{stdout}");
+    assert!(
+        stdout.contains("com_criteo_mesos_CommandIsolator (Isolator"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("isolator_prepare_timeout = 2.5s"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("isolator_watch_frequence = 30s"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("isolator_usage_command = (none)"),
+        "{stdout}"
+    );
 }
 
 #[test]
@@ -110,7 +122,10 @@ fn call_prints_the_answer_and_exits_zero() {
         &fixture_path("slave_run_task_label_decorator/command-task.json"),
     ]);
     assert!(out.status.success(), "{}", text(&out.stderr));
-    assert_eq!(text(&out.stdout), "{\"labels\":[{\"key\":\"a\",\"value\":\"b\"}]}\n");
+    assert_eq!(
+        text(&out.stdout),
+        "{\"labels\":[{\"key\":\"a\",\"value\":\"b\"}]}\n"
+    );
     assert!(text(&out.stderr).contains("took"), "{}", text(&out.stderr));
 }
 
@@ -155,7 +170,14 @@ fn call_names_what_is_wrong_with_its_arguments() {
     );
     let input = fixture_path("isolator_prepare/command-task.json");
     let out = tool(&[
-        "call", &m, "--module", "nope", "--method", "isolator_prepare", "--input", &input,
+        "call",
+        &m,
+        "--module",
+        "nope",
+        "--method",
+        "isolator_prepare",
+        "--input",
+        &input,
     ]);
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out.stderr).contains("no command module \"nope\""));

@@ -139,6 +139,14 @@ fn malformed_and_wrongly_shaped_outputs_are_errors_naming_the_problem() {
     for (body, expected) in [
         ("echo '{\"labels\": [' > \"$2\"", "Malformed JSON"),
         ("echo '[1,2]' > \"$2\"", "Expecting a JSON object"),
+        (
+            "echo '{\"labels\":[{\"key\":5}]}' > \"$2\"",
+            "Not expecting a JSON number for field 'key'",
+        ),
+        (
+            "echo '{\"labels\":[{\"value\":\"v\"}]}' > \"$2\"",
+            "Missing required fields: labels[0].key",
+        ),
     ] {
         let cmd = s.script("bad", body);
         let hook = s.hook(&[(

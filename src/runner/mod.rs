@@ -143,21 +143,25 @@ impl Runner {
         })?;
         *pid = Some(process.pid());
 
-        let out_reader = tokio::spawn(capture(OwnedFd::from(pipes.stdout)));
-        let err_reader = tokio::spawn(capture(OwnedFd::from(pipes.stderr)));
+        let mut readers = Readers([
+            Some(tokio::spawn(capture(OwnedFd::from(pipes.stdout)))),
+            Some(tokio::spawn(capture(OwnedFd::from(pipes.stderr)))),
+        ]);
         let waited = self
             .wait_with_deadline(&mut process, invocation.timeout)
             .await;
 
         // The command is gone; its pipes may still be held by a grandchild.
         let drain_deadline = tokio::time::Instant::now() + DRAIN_AFTER_EXIT;
-        for (reader, captured) in [(out_reader, &mut *stdout), (err_reader, &mut *stderr)] {
-            let abort = reader.abort_handle();
-            match tokio::time::timeout_at(drain_deadline, reader).await {
-                Ok(Ok(c)) => *captured = c,
-                _ => abort.abort(),
+        for (slot, captured) in readers.0.iter_mut().zip([&mut *stdout, &mut *stderr]) {
+            if let Some(reader) = slot.as_mut() {
+                if let Ok(Ok(c)) = tokio::time::timeout_at(drain_deadline, reader).await {
+                    *captured = c;
+                    *slot = None;
+                }
             }
         }
+        drop(readers);
 
         let ending = waited.map_err(|e| match e {
             Waited::TimedOut => CallError::new(
@@ -223,6 +227,19 @@ impl Runner {
         process.signal_group(libc::SIGKILL);
         process.wait().await.map_err(Waited::Io)?;
         Err(Waited::TimedOut)
+    }
+}
+
+/// The tasks draining stdout and stderr, aborted when dropped: on every
+/// path, including a cancelled call, none outlives the call, even if an
+/// escaped grandchild keeps the pipes open for ever.
+struct Readers([Option<tokio::task::JoinHandle<Captured>>; 2]);
+
+impl Drop for Readers {
+    fn drop(&mut self) {
+        for reader in self.0.iter().flatten() {
+            reader.abort();
+        }
     }
 }
 
