@@ -12,7 +12,8 @@
 //! * Different containers proceed concurrently (at most `parallel` at a
 //!   time), and `usage` is polled on every running container.
 //! * A watch that reports a limitation gets its container destroyed, as the
-//!   containerizer does.
+//!   containerizer does: at the container's next step (a usage round or its
+//!   teardown), with a TASK_FAILED carrying the limitation's reason.
 //! * An agent restart drops every module instance, creates new ones, and
 //!   calls `recover` with the containers still running; their watches are
 //!   registered again.
@@ -181,17 +182,17 @@ impl Agent {
                 if stats.calls == 0 {
                     continue;
                 }
-                let row = match rows
+                match rows
                     .iter_mut()
-                    .position(|r| r.module == instance.name && r.method == method)
+                    .find(|r| r.module == instance.name && r.method == method)
                 {
-                    Some(i) => &mut rows[i],
+                    Some(row) => row.add(&stats),
                     None => {
-                        rows.push(SummaryRow::new(&instance.name, method));
-                        rows.last_mut().expect("just pushed")
+                        let mut row = SummaryRow::new(&instance.name, method);
+                        row.add(&stats);
+                        rows.push(row);
                     }
-                };
-                row.add(&stats);
+                }
             }
         }
     }
