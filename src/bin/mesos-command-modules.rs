@@ -462,6 +462,11 @@ fn print_report(report: &Report, args: &SimulateArgs) {
              the container or fail its termination)",
             failures.len()
         );
+    } else if !report.problems.is_empty() {
+        println!(
+            "FAILED: the simulator itself had problems: {}",
+            report.problems.join("; ")
+        );
     } else if !report.leftovers.is_empty() {
         println!("FAILED: files were left behind");
     } else {

@@ -73,6 +73,7 @@ pub(super) struct Recorder {
     start: Instant,
     seq: AtomicU64,
     records: Mutex<Vec<CallRecord>>,
+    problems: Mutex<Vec<String>>,
     progress: Mutex<Progress>,
     observer: Observer,
 }
@@ -83,6 +84,7 @@ impl Recorder {
             start: Instant::now(),
             seq: AtomicU64::new(0),
             records: Mutex::new(Vec::new()),
+            problems: Mutex::new(Vec::new()),
             progress: Mutex::new(Progress {
                 containers,
                 ..Progress::default()
@@ -123,8 +125,20 @@ impl Recorder {
         (self.observer)(&Event::Note(text.into()));
     }
 
+    /// Something of the simulator's own went wrong (not a module's call):
+    /// the run cannot be trusted.
+    pub fn problem(&self, text: impl Into<String>) {
+        let text = text.into();
+        (self.observer)(&Event::Note(format!("PROBLEM: {text}")));
+        lock(&self.problems).push(text);
+    }
+
     pub fn take_records(&self) -> Vec<CallRecord> {
         std::mem::take(&mut *lock(&self.records))
+    }
+
+    pub fn take_problems(&self) -> Vec<String> {
+        std::mem::take(&mut *lock(&self.problems))
     }
 }
 
@@ -243,6 +257,26 @@ impl Placeholder {
     fn pid(&self) -> u32 {
         self.child.id()
     }
+}
+
+/// Checks, before a run, that stand-in processes can be started (and, with
+/// network namespaces, that `unshare --net` works for this user).
+pub(super) fn probe_placeholder(net_namespace: bool) -> Result<(), String> {
+    if net_namespace {
+        let out = Command::new("unshare")
+            .args(["--net", "true"])
+            .output()
+            .map_err(|e| format!("cannot run unshare: {e}"))?;
+        if !out.status.success() {
+            return Err(format!(
+                "unshare --net fails: {}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            ));
+        }
+    }
+    let probe = Placeholder::spawn(net_namespace)?;
+    drop(probe);
+    Ok(())
 }
 
 impl Drop for Placeholder {
@@ -713,7 +747,7 @@ async fn launch(ctx: Arc<Ctx>, agent: Arc<Agent>, mut live: Live) -> Live {
     let top = subject(&live.plan.alias, &live.plan.id_text);
     let p = &mut live.plan;
     if let Err(e) = std::fs::create_dir_all(&p.sandbox) {
-        ctx.recorder.note(format!(
+        ctx.recorder.problem(format!(
             "{}: cannot create the sandbox {}: {e}",
             p.alias,
             p.sandbox.display()
@@ -784,7 +818,7 @@ async fn launch(ctx: Arc<Ctx>, agent: Arc<Agent>, mut live: Live) -> Live {
     if let Some(nested) = live.plan.nested.clone() {
         let sub = subject(&nested.alias, &nested.id_text);
         if let Err(e) = std::fs::create_dir_all(&nested.sandbox) {
-            ctx.recorder.note(format!(
+            ctx.recorder.problem(format!(
                 "{}: cannot create the sandbox {}: {e}",
                 nested.alias,
                 nested.sandbox.display()
@@ -844,8 +878,10 @@ async fn start_container(
             return Err(e);
         }
     }
-    let init = Placeholder::spawn(ctx.options.net_namespaces)
-        .map_err(|e| CallError::new(ErrorKind::Spawn, e))?;
+    let init = Placeholder::spawn(ctx.options.net_namespaces).map_err(|e| {
+        ctx.recorder.problem(format!("{}: {e}", who.alias));
+        CallError::new(ErrorKind::Spawn, e)
+    })?;
     let pid = init.pid();
     if nested {
         live.nested_init = Some(init);

@@ -130,6 +130,9 @@ pub struct Report {
     /// State or temp files still there once every container was destroyed:
     /// a module that leaks.
     pub leftovers: Vec<PathBuf>,
+    /// What went wrong in the simulator itself (a sandbox or a stand-in
+    /// process it could not create): the run proves nothing.
+    pub problems: Vec<String>,
 }
 
 impl Report {
@@ -151,10 +154,12 @@ impl Report {
     }
 
     /// Whether the run is a success: no call that must succeed failed, no
-    /// file was left behind and, when `strict`, no command failed at all.
+    /// file was left behind, the simulator had no problem and, when
+    /// `strict`, no command failed at all.
     pub fn success(&self, strict: bool) -> bool {
         self.must_succeed_failures().is_empty()
             && self.leftovers.is_empty()
+            && self.problems.is_empty()
             && (!strict || self.errors() == 0)
     }
 
@@ -188,6 +193,7 @@ impl Report {
             "errors": self.errors(),
             "must_succeed_failures": self.must_succeed_failures().len(),
             "leftovers": self.leftovers.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
+            "problems": self.problems,
             "wall_s": self.wall.as_secs_f64(),
             "work_dir": self.work_dir.as_ref().map(|p| p.display().to_string()),
         })
@@ -308,6 +314,13 @@ pub fn simulate(
         None => Templates::embedded()?,
     };
     let plan = Plan::new(&templates, options.containers, options.seed, &sandboxes)?;
+    driver::probe_placeholder(options.net_namespaces).map_err(|e| {
+        if options.net_namespaces {
+            format!("{e} (--net-namespaces needs root and unshare from util-linux)")
+        } else {
+            e
+        }
+    })?;
     if specs
         .iter()
         .any(|s| s.kind == ModuleKind::Hook && has_docker_hook(s))
@@ -360,6 +373,7 @@ pub fn simulate(
         wall: started.elapsed(),
         work_dir: work.kept(),
         leftovers,
+        problems: recorder.take_problems(),
     })
 }
 
