@@ -21,8 +21,9 @@ struct Outcome;
 
 // A pending asynchronous call. Implementations must be safe to complete and
 // to destroy from any thread, and must not throw.
-class Completion {
- public:
+class Completion
+{
+public:
   virtual ~Completion() = default;
 
   // Receives the call's outcome. Called at most once.
@@ -33,7 +34,12 @@ class Completion {
 void complete(std::unique_ptr<Completion> completion, Outcome outcome);
 
 // Log levels of `host_log`.
-enum LogLevel { kInfo = 0, kWarning = 1, kError = 2 };
+enum LogLevel
+{
+  kInfo = 0,
+  kWarning = 1,
+  kError = 2
+};
 
 // Where `host_log` writes. The default writes to the standard error.
 using LogSink = void (*)(int level, const char* message, size_t size);

@@ -498,7 +498,12 @@ impl Module {
             return None;
         }
         let (generation, mut stop) = self.watches.register(id);
-        let mut interval = tokio::time::interval(self.config.watch_frequency);
+        // The first round comes at a random point of the first period: after
+        // an agent restart every container's watch starts at once, and a
+        // thousand commands in the same instant would delay every other call.
+        let frequency = self.config.watch_frequency;
+        let first = tokio::time::Instant::now() + frequency.mul_f64(jitter_fraction(id));
+        let mut interval = tokio::time::interval_at(first, frequency);
         interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let outcome = loop {
             tokio::select! {
@@ -539,6 +544,14 @@ impl Module {
         self.watches.unregister(id, generation);
         outcome
     }
+}
+
+/// A fraction in [0, 1) that differs between containers and between calls.
+fn jitter_fraction(id: &str) -> f64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write(id.as_bytes());
+    (hasher.finish() >> 11) as f64 / (1u64 << 53) as f64
 }
 
 /// The running watch loops, by container: cleanup stops them.
