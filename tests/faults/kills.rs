@@ -232,7 +232,9 @@ fn a_cancelled_call_kills_its_whole_tree() {
     let iso = sc.isolator(&[
         ("isolator_watch_command", cmd.to_str().unwrap()),
         ("isolator_watch_timeout", "30"),
-        ("isolator_watch_frequence", "60"),
+        // The first round comes within one period; the command then runs
+        // until cleanup.
+        ("isolator_watch_frequence", "0.2"),
     ]);
     let prepared = sc.call(
         &iso,
