@@ -4,8 +4,8 @@
 //!
 //! # Where
 //!
-//! Each call gets a cgroup `<root>/<owner tag>/<n>` in a cgroup **v1 freezer**
-//! hierarchy; `<root>` is the `command_cgroup` setting, by default
+//! Each call gets a cgroup `<root>/<owner tag>.<runner>/<n>` in a cgroup **v1
+//! freezer** hierarchy; `<root>` is the `command_cgroup` setting, by default
 //! `<freezer mount>/mesos_command_modules`, beside (never inside) the
 //! `mesos/` subtree in which the agent's cgroups isolators keep the
 //! containers' cgroups. The command stays in the agent's cgroups of every
@@ -13,9 +13,9 @@
 //! agent's service manager still accounts and stops it. The freezer
 //! hierarchy is used because its controller has no resource semantics
 //! (moving a command there changes nothing of its accounting or limits) and
-//! because it is the one Mesos itself uses to find a container's processes. Mesos 1.11 manages
-//! container cgroups through v1 only, so hosts that run it have a v1
-//! hierarchy (a v1-only or hybrid host).
+//! because it is the one Mesos itself uses to find a container's processes.
+//! Mesos 1.11 manages container cgroups through v1 only, so hosts that run
+//! it have a v1 hierarchy (a v1-only or hybrid host).
 //!
 //! # Placement before the first instruction
 //!
@@ -26,7 +26,8 @@
 //! on a short-lived thread that first writes its own thread id into the
 //! call's `tasks`, spawns, and writes itself back into the cgroup it came
 //! from before it exits. The child is in the call's cgroup from its birth;
-//! no other thread of the agent ever is. (Cgroup v2 moves whole processes
+//! no thread of the agent but that one ever is, and only around the spawn.
+//! (Cgroup v2 moves whole processes
 //! only; placing a child there needs `clone3(CLONE_INTO_CGROUP)`, which
 //! `posix_spawn` does not offer before glibc 2.41.)
 //!

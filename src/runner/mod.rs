@@ -148,8 +148,8 @@ impl Runner {
     }
 
     /// Runs one command to completion. Must be polled within the runtime.
-    /// Cancel-safe: dropping the future kills the command's group, reaps it
-    /// and removes its files.
+    /// Cancel-safe: dropping the future kills the command's group and
+    /// cgroup, reaps it and removes its files.
     pub async fn run(&self, invocation: &Invocation<'_>) -> Report {
         let started = Instant::now();
         let mut report = Report {
