@@ -3,7 +3,7 @@
 //! The shim (`shim/`) converts protobuf <-> JSON with Mesos's own code and
 //! calls these entry points; everything else (configuration, the command,
 //! what the answer means) is decided here, in Rust. Every `extern "Rust"`
-//! function runs its body under [`guard`]: cxx aborts the process on a panic
+//! function runs its body under `guard`: cxx aborts the process on a panic
 //! that reaches C++, and that process is the Mesos agent.
 //!
 //! Threads: [`Module`] is `Sync`. Mesos calls hooks from its actors and
