@@ -7,7 +7,7 @@
 //! calls for different containers run concurrently, and a slow prepare
 //! never delays another container's usage.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -464,6 +464,7 @@ impl Module {
             log::error!("[{module} isolator_recover] the recovery task failed");
             return;
         };
+        self.watches.mark_recovered(&report.restored);
         log::info!(
             "[{module} isolator_recover] restored {} container(s) from {}",
             report.restored.len(),
@@ -498,11 +499,17 @@ impl Module {
             return None;
         }
         let (generation, mut stop) = self.watches.register(id);
-        // The first round comes at a random point of the first period: after
-        // an agent restart every container's watch starts at once, and a
-        // thousand commands in the same instant would delay every other call.
+        // A launched container's watch runs at once, as the original's did.
+        // After an agent restart every recovered container's watch starts in
+        // the same instant: those first rounds are spread over one period,
+        // so that a thousand commands do not delay every other call.
         let frequency = self.config.watch_frequency;
-        let first = tokio::time::Instant::now() + frequency.mul_f64(jitter_fraction(id));
+        let delay = if self.watches.take_recovered(id) {
+            frequency.mul_f64(jitter_fraction(id))
+        } else {
+            Duration::ZERO
+        };
+        let first = tokio::time::Instant::now() + delay;
         let mut interval = tokio::time::interval_at(first, frequency);
         interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let outcome = loop {
@@ -559,6 +566,8 @@ fn jitter_fraction(id: &str) -> f64 {
 struct Watches {
     next: AtomicU64,
     running: Mutex<HashMap<String, (u64, oneshot::Sender<()>)>>,
+    /// Containers restored by recover whose watch has not started yet.
+    recovered: Mutex<HashSet<String>>,
 }
 
 impl Watches {
@@ -585,6 +594,18 @@ impl Watches {
     /// Stops the container's loop (dropping the sender wakes it).
     fn stop(&self, id: &str) {
         self.lock().remove(id);
+    }
+
+    /// Remembers containers restored by recover, whose watches come next.
+    fn mark_recovered(&self, ids: &[String]) {
+        let mut recovered = self.recovered.lock().unwrap_or_else(|p| p.into_inner());
+        recovered.extend(ids.iter().cloned());
+    }
+
+    /// Whether the container was restored by recover (asked once).
+    fn take_recovered(&self, id: &str) -> bool {
+        let mut recovered = self.recovered.lock().unwrap_or_else(|p| p.into_inner());
+        recovered.remove(id)
     }
 
     fn len(&self) -> usize {
