@@ -21,6 +21,7 @@
 pub mod cgroup;
 pub mod owner;
 mod process;
+mod spawn;
 pub mod tempfiles;
 mod tree;
 
@@ -205,8 +206,8 @@ impl Runner {
         report.pid = Some(tree.pid());
 
         let mut readers = Readers([
-            Some(tokio::spawn(capture(OwnedFd::from(pipes.stdout)))),
-            Some(tokio::spawn(capture(OwnedFd::from(pipes.stderr)))),
+            Some(tokio::spawn(capture(pipes.stdout))),
+            Some(tokio::spawn(capture(pipes.stderr))),
         ]);
         let waited = self.wait_with_deadline(&mut tree, invocation.timeout).await;
         // Nothing the command started outlives the call.

@@ -1,12 +1,6 @@
-//! One child process: spawned without `fork()`, waited for without a thread,
-//! killed as a whole process group, and always reaped.
-//!
-//! `std::process::Command` spawns with `posix_spawn` (a `clone(CLONE_VM |
-//! CLONE_VFORK)` in glibc) when no `pre_exec` hook, uid or gid change is
-//! asked for: its cost does not grow with the agent's resident memory, unlike
-//! `fork()`, which copies the page tables of a process of several GiB. It also
-//! resets `SIGPIPE` and the signal mask in the child, which libprocess leaves
-//! ignored and blocked in the agent.
+//! One child process: spawned without `fork()` (see [`super::spawn`]),
+//! waited for without a thread, killed as a whole process group, and always
+//! reaped.
 //!
 //! The exit is observed through a pidfd registered with the runtime's
 //! reactor, so thousands of commands in flight cost no thread. Only our own
@@ -22,9 +16,9 @@
 use std::fs::File;
 use std::io;
 use std::os::fd::{FromRawFd, OwnedFd};
-use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::os::unix::process::ExitStatusExt;
 use std::path::Path;
-use std::process::{Child, ChildStderr, ChildStdout, Command, ExitStatus, Stdio};
+use std::process::ExitStatus;
 use std::time::Duration;
 
 use tokio::io::unix::AsyncFd;
@@ -34,7 +28,6 @@ use super::cgroup::CallCgroup;
 /// A spawned command, leader of its own process group.
 #[derive(Debug)]
 pub struct Process {
-    child: Child,
     pid: libc::pid_t,
     pidfd: Option<AsyncFd<OwnedFd>>,
     status: Option<ExitStatus>,
@@ -43,8 +36,8 @@ pub struct Process {
 /// The pipes of a spawned command.
 #[derive(Debug)]
 pub struct Pipes {
-    pub stdout: ChildStdout,
-    pub stderr: ChildStderr,
+    pub stdout: OwnedFd,
+    pub stderr: OwnedFd,
 }
 
 impl Process {
@@ -63,32 +56,19 @@ impl Process {
         env: &[(&str, &str)],
         cgroup: Option<&CallCgroup>,
     ) -> io::Result<((Process, Pipes), Option<io::Error>)> {
-        let mut command = Command::new(program);
-        command
-            .args(args)
-            .stdin(Stdio::from(stdin))
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .process_group(0);
-        for (key, value) in env {
-            command.env(key, value);
-        }
+        let spawn = || super::spawn::spawn(program, args, &stdin, env);
         let (spawned, outside) = match cgroup {
             Some(cgroup) => {
-                let (spawned, placed) = cgroup.run_inside(|| command.spawn());
+                let (spawned, placed) = cgroup.run_inside(spawn);
                 (spawned, placed.err())
             }
-            None => (command.spawn(), None),
+            None => (spawn(), None),
         };
-        let mut child = spawned?;
-        let pid = child.id() as libc::pid_t;
-        let (stdout, stderr) = match (child.stdout.take(), child.stderr.take()) {
-            (Some(stdout), Some(stderr)) => (stdout, stderr),
-            _ => unreachable!("both pipes were requested"),
-        };
+        let spawned = spawned?;
+        let pid = spawned.pid;
+        let (stdout, stderr) = (spawned.stdout, spawned.stderr);
         let pidfd = open_pidfd(pid);
         let process = Process {
-            child,
             pid,
             pidfd,
             status: None,
@@ -147,7 +127,7 @@ impl Process {
         if let Some(status) = self.status {
             return Ok(status);
         }
-        let status = self.child.wait()?;
+        let status = wait_for(self.pid)?;
         self.status = Some(status);
         Ok(status)
     }
@@ -174,7 +154,23 @@ impl Drop for Process {
     fn drop(&mut self) {
         if self.status.is_none() {
             self.signal_group(libc::SIGKILL);
-            let _ = self.child.wait();
+            let _ = wait_for(self.pid);
+        }
+    }
+}
+
+/// Reaps our child `pid`, blocking until it has exited.
+fn wait_for(pid: libc::pid_t) -> io::Result<ExitStatus> {
+    let mut status = 0;
+    loop {
+        // SAFETY: `status` is valid for writes; only our own pid is waited for.
+        let r = unsafe { libc::waitpid(pid, &mut status, 0) };
+        if r == pid {
+            return Ok(ExitStatus::from_raw(status));
+        }
+        let error = io::Error::last_os_error();
+        if error.kind() != io::ErrorKind::Interrupted {
+            return Err(error);
         }
     }
 }

@@ -98,14 +98,17 @@ impl Recorder {
     }
 
     fn record(&self, mut record: CallRecord) {
-        record.seq = self.seq.fetch_add(1, Ordering::Relaxed) + 1;
         let failed = matches!(record.result, CallResult::Failed(_));
         self.update(|p| {
             p.calls += 1;
             p.failures += u64::from(failed);
         });
+        // Numbered and reported under one lock, so that the trace and the
+        // JSON lines come out in sequence order whatever the concurrency.
+        let mut records = lock(&self.records);
+        record.seq = self.seq.fetch_add(1, Ordering::Relaxed) + 1;
         (self.observer)(&Event::Call(record.clone()));
-        lock(&self.records).push(record);
+        records.push(record);
     }
 
     fn update(&self, change: impl FnOnce(&mut Progress)) {
