@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::method::{Method, ModuleKind};
+use crate::runner::CgroupSetting;
 
 /// Seconds a command may run when `<key>_timeout` is not given (the
 /// original's default).
@@ -39,6 +40,7 @@ const GLOBAL_KEYS: &[(&str, Option<ModuleKind>)] = &[
     ("max_output_bytes", None),
     ("temp_directory", None),
     ("allow_insecure_commands", None),
+    ("command_cgroup", None),
     ("isolator_watch_frequence", Some(ModuleKind::Isolator)),
     ("supports_nesting", Some(ModuleKind::Isolator)),
     ("supports_standalone", Some(ModuleKind::Isolator)),
@@ -100,6 +102,8 @@ pub struct Config {
     pub max_output_bytes: u64,
     pub temp_directory: PathBuf,
     pub allow_insecure_commands: bool,
+    /// Where each command's cgroup is created (see `runner::cgroup`).
+    pub command_cgroup: CgroupSetting,
     /// Keys that are valid but have no effect (a timeout without a command).
     pub warnings: Vec<String>,
 }
@@ -198,6 +202,12 @@ impl Config {
             },
             temp_directory: directory("temp_directory", std::env::temp_dir())?,
             allow_insecure_commands,
+            command_cgroup: match values.get("command_cgroup") {
+                Some(v) => {
+                    CgroupSetting::parse(v).map_err(|p| ConfigError::new("command_cgroup", p))?
+                }
+                None => CgroupSetting::Auto,
+            },
             module_name,
             warnings,
         })
@@ -275,6 +285,7 @@ impl Config {
             "allow_insecure_commands".to_string(),
             self.allow_insecure_commands.to_string(),
         ));
+        lines.push(("command_cgroup".to_string(), self.command_cgroup.describe()));
         lines
     }
 }
@@ -388,6 +399,14 @@ fn parse_bool(key: &str, value: &str) -> Result<bool, ConfigError> {
 /// Largest accepted duration: a year, far beyond any sane timeout, and small
 /// enough that deadlines never overflow.
 const MAX_SECONDS: f64 = 365.0 * 24.0 * 3600.0;
+/// Smallest accepted duration: a millisecond. Below it a value such as
+/// `1e-300` would become a zero duration (an immediate timeout, or a watch
+/// interval that the timer refuses with a panic).
+const MIN_SECONDS: f64 = 0.001;
+/// Largest accepted `max_output_bytes`: an answer is a JSON document the
+/// agent parses in memory; a larger cap would only let a command make the
+/// agent allocate that much.
+pub const MAX_OUTPUT_BYTES_LIMIT: u64 = 1 << 30;
 
 fn parse_seconds(key: &str, value: &str) -> Result<Duration, ConfigError> {
     let seconds: f64 = value
@@ -404,6 +423,12 @@ fn parse_seconds(key: &str, value: &str) -> Result<Duration, ConfigError> {
         return Err(ConfigError::new(
             key,
             format!("\"{value}\" is more than a year ({MAX_SECONDS} seconds)"),
+        ));
+    }
+    if seconds < MIN_SECONDS {
+        return Err(ConfigError::new(
+            key,
+            format!("\"{value}\" is less than a millisecond ({MIN_SECONDS} seconds)"),
         ));
     }
     Ok(Duration::from_secs_f64(seconds))
@@ -428,6 +453,10 @@ fn parse_bytes(key: &str, value: &str) -> Result<u64, ConfigError> {
         .filter(|_| multiplier > 0)
         .and_then(|n| n.checked_mul(multiplier));
     match bytes {
+        Some(n) if n > MAX_OUTPUT_BYTES_LIMIT => Err(ConfigError::new(
+            key,
+            format!("\"{value}\" is more than {MAX_OUTPUT_BYTES_LIMIT} bytes (1GiB)"),
+        )),
         Some(n) if n >= 1024 => Ok(n),
         Some(_) => Err(ConfigError::new(
             key,
@@ -496,43 +525,40 @@ fn is_executable_file(path: &Path) -> bool {
     executable && path.is_file()
 }
 
-/// The agent runs commands as root: a command, or the directory holding it,
-/// that another user can write is a privilege escalation waiting to happen.
+/// The agent runs commands as root: a command that another user can change
+/// is a privilege escalation waiting to happen. Refused: a file owned by
+/// another user or writable by a group (other than root's) or by everyone;
+/// a directory holding it with the same problems; and any directory above
+/// it, on the configured path or on the resolved one, that another user
+/// owns or that a group or everyone may write without the sticky bit
+/// (`/tmp` itself is fine: nobody else can rename what root owns in it).
 fn check_ownership(
     key: &str,
     value: &str,
     path: &Path,
     metadata: &std::fs::Metadata,
 ) -> Result<(), ConfigError> {
-    // SAFETY: geteuid has no preconditions.
-    let me = unsafe { libc::geteuid() };
-    let trusted = |uid: u32| uid == 0 || uid == me;
-    let describe = |what: &str, p: &Path, m: &std::fs::Metadata| -> Option<String> {
-        let mode = m.permissions().mode();
-        if !trusted(m.uid()) {
-            Some(format!(
-                "{what} {} is owned by uid {}",
-                p.display(),
-                m.uid()
-            ))
-        } else if mode & 0o002 != 0 {
-            Some(format!("{what} {} is writable by every user", p.display()))
-        } else if mode & 0o020 != 0 && m.gid() != 0 {
-            Some(format!(
-                "{what} {} is writable by group {}",
-                p.display(),
-                m.gid()
-            ))
-        } else {
-            None
-        }
-    };
     let canonical = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
-    let mut problem = describe("the file", &canonical, metadata);
+    let mut problem = unsafe_entry("the file", &canonical, metadata, false);
     if problem.is_none() {
         if let Some(dir) = canonical.parent() {
-            if let Ok(dm) = std::fs::metadata(dir) {
-                problem = describe("its directory", dir, &dm);
+            if let Ok(m) = std::fs::metadata(dir) {
+                problem = unsafe_entry("its directory", dir, &m, false);
+            }
+        }
+    }
+    if problem.is_none() {
+        let configured = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+        let ancestors = configured
+            .ancestors()
+            .skip(1)
+            .chain(canonical.ancestors().skip(2));
+        for dir in ancestors {
+            if let Ok(m) = std::fs::metadata(dir) {
+                problem = unsafe_entry("the directory", dir, &m, true);
+                if problem.is_some() {
+                    break;
+                }
             }
         }
     }
@@ -545,6 +571,39 @@ fn check_ownership(
             ),
         )),
         None => Ok(()),
+    }
+}
+
+/// Why another user could change `path` (or what it holds), if they can.
+fn unsafe_entry(
+    what: &str,
+    path: &Path,
+    m: &std::fs::Metadata,
+    sticky_is_safe: bool,
+) -> Option<String> {
+    // SAFETY: geteuid has no preconditions.
+    let me = unsafe { libc::geteuid() };
+    let mode = m.permissions().mode();
+    let sticky = sticky_is_safe && m.is_dir() && mode & 0o1000 != 0;
+    if m.uid() != 0 && m.uid() != me {
+        Some(format!(
+            "{what} {} is owned by uid {}",
+            path.display(),
+            m.uid()
+        ))
+    } else if mode & 0o002 != 0 && !sticky {
+        Some(format!(
+            "{what} {} is writable by every user",
+            path.display()
+        ))
+    } else if mode & 0o020 != 0 && m.gid() != 0 && !sticky {
+        Some(format!(
+            "{what} {} is writable by group {}",
+            path.display(),
+            m.gid()
+        ))
+    } else {
+        None
     }
 }
 
@@ -753,6 +812,55 @@ mod tests {
     fn module_name_cannot_escape_the_state_directory() {
         let e = parse(ModuleKind::Isolator, &[("module_name", "../etc")]).unwrap_err();
         assert_eq!(e.key, "module_name");
+    }
+
+    #[test]
+    fn command_cgroup_is_checked_and_described() {
+        let c = parse(ModuleKind::Hook, &[("module_name", "m")]).unwrap();
+        assert_eq!(c.command_cgroup, CgroupSetting::Auto);
+        let c = parse(
+            ModuleKind::Hook,
+            &[("module_name", "m"), ("command_cgroup", "none")],
+        )
+        .unwrap();
+        assert_eq!(c.command_cgroup, CgroupSetting::Disabled);
+        assert!(c
+            .describe()
+            .contains(&("command_cgroup".to_string(), "none".to_string())));
+        let e = parse(
+            ModuleKind::Isolator,
+            &[("module_name", "m"), ("command_cgroup", "/tmp/x")],
+        )
+        .unwrap_err();
+        assert_eq!(e.key, "command_cgroup");
+        assert!(e.problem.contains("freezer hierarchy"), "{e}");
+    }
+
+    #[test]
+    fn durations_below_a_millisecond_and_huge_caps_are_refused() {
+        for tiny in ["1e-300", "0.0004"] {
+            let e = parse(
+                ModuleKind::Isolator,
+                &[("module_name", "m"), ("isolator_watch_frequence", tiny)],
+            )
+            .unwrap_err();
+            assert_eq!(
+                e.to_string(),
+                format!(
+                    "isolator_watch_frequence: \"{tiny}\" is less than a millisecond (0.001 \
+                     seconds)"
+                )
+            );
+        }
+        let e = parse(
+            ModuleKind::Hook,
+            &[("module_name", "m"), ("max_output_bytes", "2GiB")],
+        )
+        .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "max_output_bytes: \"2GiB\" is more than 1073741824 bytes (1GiB)"
+        );
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! The shim (`shim/`) converts protobuf <-> JSON with Mesos's own code and
 //! calls these entry points; everything else (configuration, the command,
 //! what the answer means) is decided here, in Rust. Every `extern "Rust"`
-//! function runs its body under [`guard`]: cxx aborts the process on a panic
+//! function runs its body under `guard`: cxx aborts the process on a panic
 //! that reaches C++, and that process is the Mesos agent.
 //!
 //! Threads: [`Module`] is `Sync`. Mesos calls hooks from its actors and
@@ -14,7 +14,7 @@
 //! dropped (the C++ destructor then abandons its promise).
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use crate::error::{CallError, ErrorKind};
 use crate::method::{Method, ModuleKind};
@@ -139,10 +139,14 @@ fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
 }
 
 fn strings(values: &cxx::CxxVector<cxx::CxxString>) -> Result<Vec<String>, CallError> {
+    utf8_strings(values.iter().map(|s| s.as_bytes()))
+}
+
+/// The C++ strings as Rust strings; one that is not UTF-8 is an error.
+fn utf8_strings<'a>(values: impl Iterator<Item = &'a [u8]>) -> Result<Vec<String>, CallError> {
     values
-        .iter()
-        .map(|s| {
-            s.to_str()
+        .map(|bytes| {
+            std::str::from_utf8(bytes)
                 .map(str::to_owned)
                 .map_err(|_| CallError::new(ErrorKind::BadInput, "an argument is not valid UTF-8"))
         })
@@ -183,6 +187,15 @@ fn create_module(
     symbol: &str,
     parameters: &cxx::CxxVector<cxx::CxxString>,
 ) -> Result<Box<Module>, CallError> {
+    create_module_with(kind, symbol, || strings(parameters))
+}
+
+/// The body of [`create_module`], for any source of parameters.
+fn create_module_with(
+    kind: u8,
+    symbol: &str,
+    parameters: impl FnOnce() -> Result<Vec<String>, CallError>,
+) -> Result<Box<Module>, CallError> {
     guard("create_module", || {
         crate::logging::install_host_logger();
         let kind = match kind {
@@ -195,7 +208,7 @@ fn create_module(
                 ))
             }
         };
-        let flat = strings(parameters)?;
+        let flat = parameters()?;
         if flat.len() % 2 != 0 {
             return Err(CallError::new(
                 ErrorKind::Internal,
@@ -251,9 +264,17 @@ impl Module {
         method: u8,
         arguments: &cxx::CxxVector<cxx::CxxString>,
     ) -> bridge::Outcome {
+        self.call_blocking_with(method, || strings(arguments))
+    }
+
+    fn call_blocking_with(
+        &self,
+        method: u8,
+        arguments: impl FnOnce() -> Result<Vec<String>, CallError>,
+    ) -> bridge::Outcome {
         let result = guard("call_blocking", || {
             let method = method_of(method)?;
-            let arguments = strings(arguments)?;
+            let arguments = arguments()?;
             Ok(self.core.call_blocking(method, arguments))
         });
         match result {
@@ -268,21 +289,87 @@ impl Module {
         arguments: &cxx::CxxVector<cxx::CxxString>,
         completion: cxx::UniquePtr<bridge::Completion>,
     ) {
+        self.call_async_with(
+            method,
+            || strings(arguments),
+            move |outcome| bridge::complete(completion, outcome),
+        );
+    }
+
+    /// The body of [`Module::call_async`]: `complete` runs at most once,
+    /// with an error if starting the call fails or panics, and not at all
+    /// for a watch that never reports (see the module documentation).
+    fn call_async_with(
+        &self,
+        method: u8,
+        arguments: impl FnOnce() -> Result<Vec<String>, CallError>,
+        complete: impl FnOnce(bridge::Outcome) + Send + 'static,
+    ) {
+        // Shared with the started call, so that whoever is first (the call,
+        // or this function when starting fails) completes, and only once.
+        let slot = Arc::new(Mutex::new(Some(complete)));
+        let take = |slot: &Mutex<Option<_>>| slot.lock().unwrap_or_else(|p| p.into_inner()).take();
+        let for_call = Arc::clone(&slot);
         let started = guard("call_async", || {
             let method = method_of(method)?;
-            let arguments = strings(arguments)?;
-            Ok((method, arguments))
+            let arguments = arguments()?;
+            let core = Arc::clone(&self.core);
+            core.spawn_call(method, arguments, move |outcome| {
+                if let (Some(outcome), Some(complete)) = (outcome, take(&for_call)) {
+                    complete(to_ffi(outcome));
+                }
+            });
+            Ok(())
         });
-        match started {
-            Ok((method, arguments)) => {
-                let core = Arc::clone(&self.core);
-                core.spawn_call(method, arguments, move |outcome| {
-                    if let Some(outcome) = outcome {
-                        bridge::complete(completion, to_ffi(outcome));
-                    }
-                });
+        if let Err(e) = started {
+            if let Some(complete) = take(&slot) {
+                complete(error_outcome(e));
             }
-            Err(e) => bridge::complete(completion, error_outcome(e)),
+        }
+    }
+}
+
+/// The entry points' bodies without cxx types, exactly as the bridge runs
+/// them once it has the C++ strings' bytes: for tests and fuzzing, which
+/// cannot build `CxxVector`s. The shim never calls these.
+#[doc(hidden)]
+pub mod testing {
+    use super::*;
+
+    /// [`bridge`]'s `create_module`, parameters flattened as key, value, ...
+    pub fn create_module(
+        kind: u8,
+        symbol: &str,
+        parameters: &[&[u8]],
+    ) -> Result<Box<Module>, CallError> {
+        create_module_with(kind, symbol, || utf8_strings(parameters.iter().copied()))
+    }
+
+    impl Module {
+        /// [`bridge`]'s `call_blocking`.
+        pub fn call_blocking_bytes(&self, method: u8, arguments: &[&[u8]]) -> bridge::Outcome {
+            self.call_blocking_with(method, || utf8_strings(arguments.iter().copied()))
+        }
+
+        /// [`bridge`]'s `call_async`, `complete` standing for the shim's
+        /// completion.
+        pub fn call_async_bytes(
+            &self,
+            method: u8,
+            arguments: &[&[u8]],
+            complete: impl FnOnce(bridge::Outcome) + Send + 'static,
+        ) {
+            self.call_async_with(method, || utf8_strings(arguments.iter().copied()), complete);
+        }
+
+        /// [`bridge`]'s `metric_value`.
+        pub fn metric(&self, method: u8, counter: u8) -> u64 {
+            self.metric_value(method, counter)
+        }
+
+        /// The core module behind the handle.
+        pub fn core(&self) -> &CoreModule {
+            &self.core
         }
     }
 }

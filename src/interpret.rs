@@ -61,14 +61,36 @@ pub fn interpret(
     Ok(Interpreted::Value(value))
 }
 
+/// The longest problem description kept in an error message. A parse error
+/// quotes the output from the error on ("syntax error ... near: ..."), and
+/// the output is the command's: without a bound, a few MiB of garbage (or a
+/// 10 000-deep nesting) would become a message of that size in the agent's
+/// log and in the failure Mesos reports.
+pub const MAX_PROBLEM_BYTES: usize = 1024;
+
 fn bad_output(contract: &Contract, problem: String) -> CallError {
     CallError::new(
         ErrorKind::BadOutput,
         format!(
-            "the output is not a valid {}: {problem}",
-            contract.output.type_name()
+            "the output is not a valid {}: {}",
+            contract.output.type_name(),
+            bounded(problem)
         ),
     )
+}
+
+/// `text` cut to [`MAX_PROBLEM_BYTES`] on a character boundary.
+fn bounded(mut text: String) -> String {
+    if text.len() <= MAX_PROBLEM_BYTES {
+        return text;
+    }
+    let mut end = MAX_PROBLEM_BYTES;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    text.truncate(end);
+    text.push_str("... [truncated]");
+    text
 }
 
 fn schema_of(output: Output) -> crate::schema::Schema {
@@ -212,6 +234,22 @@ fn merge_existing(spec: &Merge, input: &Input, value: &mut Value) {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn problems_quoting_the_output_are_bounded() {
+        let c = crate::method::Method::HookSlaveRunTaskLabelDecorator.contract();
+        let input = Input::default();
+        let deep = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
+        let e = interpret(c, &input, deep.as_bytes(), false).unwrap_err();
+        assert!(
+            e.message.len() < MAX_PROBLEM_BYTES + 100,
+            "{}",
+            e.message.len()
+        );
+        assert!(e.message.ends_with("... [truncated]"), "{e}");
+        let e = interpret(c, &input, "{\"é\":".repeat(500).as_bytes(), false).unwrap_err();
+        assert!(e.message.len() < MAX_PROBLEM_BYTES + 100);
+    }
 
     fn input(doc: Value) -> Input {
         Input::from_document(&doc.to_string()).unwrap()

@@ -23,6 +23,7 @@ pub mod module;
 pub mod runner;
 pub mod runtime;
 pub mod schema;
+pub mod simulate;
 pub mod state;
 
 pub use error::{CallError, ErrorKind};

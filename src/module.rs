@@ -7,7 +7,7 @@
 //! calls for different containers run concurrently, and a slow prepare
 //! never delays another container's usage.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -22,7 +22,7 @@ use crate::interpret::{empty_statistics, interpret, Interpreted};
 use crate::logging::{redact, CallLabel};
 use crate::method::{Method, ModuleKind, OnEmpty, OnFailure};
 use crate::metrics::Metrics;
-use crate::runner::{Invocation, Report, Runner};
+use crate::runner::{Containment, Invocation, Report, Runner};
 use crate::runtime::runtime;
 use crate::state::State;
 
@@ -105,12 +105,31 @@ impl Module {
         }
         let state = (mode == StateMode::Checkpointed && kind == ModuleKind::Isolator)
             .then(|| Arc::new(State::new(config.state_directory.clone())));
+        let runner = Runner::configured(
+            &config.temp_directory,
+            config.kill_grace,
+            config.max_output_bytes,
+            &config.command_cgroup,
+        );
+        match runner.containment() {
+            Containment::Cgroups(_) => {
+                log::info!(
+                    "[{}] {}",
+                    config.module_name,
+                    runner.containment().describe()
+                )
+            }
+            Containment::ProcessGroup(_) if config.configured_methods().next().is_some() => {
+                log::warn!(
+                    "[{}] {}",
+                    config.module_name,
+                    runner.containment().describe()
+                )
+            }
+            Containment::ProcessGroup(_) => {}
+        }
         Ok(Module {
-            runner: Runner::new(
-                &config.temp_directory,
-                config.kill_grace,
-                config.max_output_bytes,
-            ),
+            runner,
             config,
             state,
             watches: Watches::default(),
@@ -124,6 +143,11 @@ impl Module {
 
     pub fn metrics(&self) -> &Metrics {
         &self.metrics
+    }
+
+    /// The command runner (containment, temp directory), for diagnostics.
+    pub fn runner(&self) -> &Runner {
+        &self.runner
     }
 
     /// The isolator state, when kept.
@@ -328,6 +352,14 @@ impl Module {
             })
             .await;
         self.log_streams(&label, &report);
+        if report.leftovers > 0 {
+            log::warn!(
+                "{label} \"{}\" left {} process(es) running when it exited; they were killed \
+                 (a command's processes live as long as its call)",
+                command.configured,
+                report.leftovers
+            );
+        }
         let result = report.result.and_then(|output| {
             interpret(method.contract(), input, &output, command.merge).map_err(|e| {
                 e.context(format!(
@@ -347,7 +379,11 @@ impl Module {
                 command.configured,
                 report.elapsed.as_secs_f64(),
                 match &result {
-                    Ok(Interpreted::Value(v)) => format!("answered {v}"),
+                    Ok(Interpreted::Value(v)) => {
+                        let mut shown = v.clone();
+                        redact(&mut shown);
+                        format!("answered {shown}")
+                    }
                     Ok(Interpreted::Empty) => "answered nothing".to_string(),
                     Ok(Interpreted::Ignored) => "succeeded".to_string(),
                     Err(e) => format!("failed: {e}"),
@@ -428,6 +464,7 @@ impl Module {
             log::error!("[{module} isolator_recover] the recovery task failed");
             return;
         };
+        self.watches.mark_recovered(&report.restored);
         log::info!(
             "[{module} isolator_recover] restored {} container(s) from {}",
             report.restored.len(),
@@ -462,7 +499,18 @@ impl Module {
             return None;
         }
         let (generation, mut stop) = self.watches.register(id);
-        let mut interval = tokio::time::interval(self.config.watch_frequency);
+        // A launched container's watch runs at once, as the original's did.
+        // After an agent restart every recovered container's watch starts in
+        // the same instant: those first rounds are spread over one period,
+        // so that a thousand commands do not delay every other call.
+        let frequency = self.config.watch_frequency;
+        let delay = if self.watches.take_recovered(id) {
+            frequency.mul_f64(jitter_fraction(id))
+        } else {
+            Duration::ZERO
+        };
+        let first = tokio::time::Instant::now() + delay;
+        let mut interval = tokio::time::interval_at(first, frequency);
         interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let outcome = loop {
             tokio::select! {
@@ -505,11 +553,21 @@ impl Module {
     }
 }
 
+/// A fraction in [0, 1) that differs between containers and between calls.
+fn jitter_fraction(id: &str) -> f64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write(id.as_bytes());
+    (hasher.finish() >> 11) as f64 / (1u64 << 53) as f64
+}
+
 /// The running watch loops, by container: cleanup stops them.
 #[derive(Debug, Default)]
 struct Watches {
     next: AtomicU64,
     running: Mutex<HashMap<String, (u64, oneshot::Sender<()>)>>,
+    /// Containers restored by recover whose watch has not started yet.
+    recovered: Mutex<HashSet<String>>,
 }
 
 impl Watches {
@@ -536,6 +594,18 @@ impl Watches {
     /// Stops the container's loop (dropping the sender wakes it).
     fn stop(&self, id: &str) {
         self.lock().remove(id);
+    }
+
+    /// Remembers containers restored by recover, whose watches come next.
+    fn mark_recovered(&self, ids: &[String]) {
+        let mut recovered = self.recovered.lock().unwrap_or_else(|p| p.into_inner());
+        recovered.extend(ids.iter().cloned());
+    }
+
+    /// Whether the container was restored by recover (asked once).
+    fn take_recovered(&self, id: &str) -> bool {
+        let mut recovered = self.recovered.lock().unwrap_or_else(|p| p.into_inner());
+        recovered.remove(id)
     }
 
     fn len(&self) -> usize {

@@ -16,11 +16,15 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::error::{CallError, ErrorKind};
+use crate::runner::tempfiles::{read_bounded, Unreadable};
 use crate::schema::{parse_json, validate, Schema};
 
 /// Prefix of checkpoints being written; never a container id (ids from
 /// Mesos are UUIDs).
 const TEMP_PREFIX: &str = ".tmp-";
+/// The largest state file read back. A `ContainerConfig` is a few KiB; a
+/// bigger file is corrupt, and reading it whole would let it exhaust memory.
+pub const MAX_STATE_FILE_BYTES: u64 = 16 * 1024 * 1024;
 
 /// The containers this isolator knows. Shared by all threads.
 #[derive(Debug)]
@@ -102,7 +106,7 @@ impl State {
     /// Forgets a container and removes its file, known or not. Blocking.
     pub fn remove(&self, id: &str) -> Result<(), CallError> {
         self.lock().remove(id);
-        match fs::remove_file(self.directory.join(id)) {
+        match remove_entry(&self.directory.join(id)) {
             Ok(()) => sync_directory(&self.directory).map_err(|e| self.io_error(id, e)),
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
             Err(e) => Err(self.io_error(id, e)),
@@ -144,7 +148,7 @@ impl State {
         if let Ok(entries) = fs::read_dir(&self.directory) {
             for entry in entries.flatten() {
                 let name = entry.file_name().to_string_lossy().into_owned();
-                if !keep.contains(&name) && fs::remove_file(entry.path()).is_ok() {
+                if !keep.contains(&name) && remove_entry(&entry.path()).is_ok() {
                     report.removed.push(name);
                 }
             }
@@ -156,9 +160,29 @@ impl State {
         report
     }
 
+    /// Reads a checkpoint back. Only a regular file is read (opened without
+    /// following a symbolic link and without blocking on a FIFO), and at
+    /// most [`MAX_STATE_FILE_BYTES`]: recovery must not hang or exhaust
+    /// memory on whatever a crash or an operator left there.
     fn read(&self, id: &str) -> Result<String, String> {
         let path = self.directory.join(id);
-        let text = fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let content = read_bounded(&path, MAX_STATE_FILE_BYTES).map_err(|problem| {
+            let problem = match problem {
+                Unreadable::Missing => "does not exist".to_string(),
+                Unreadable::SymbolicLink => "is a symbolic link, which is not followed".to_string(),
+                Unreadable::NotRegular(kind) => format!("is {kind}, not a regular file"),
+                Unreadable::Io(what, e) => format!("{what}: {e}"),
+            };
+            format!("{} {problem}", path.display())
+        })?;
+        if content.truncated {
+            return Err(format!(
+                "{} is larger than {MAX_STATE_FILE_BYTES} bytes",
+                path.display()
+            ));
+        }
+        let text = String::from_utf8(content.bytes)
+            .map_err(|e| format!("{} is not UTF-8: {e}", path.display()))?;
         let value =
             parse_json(&text).map_err(|e| format!("{} is not valid JSON: {e}", path.display()))?;
         validate(Schema::ContainerConfig, &value)
@@ -191,6 +215,18 @@ impl State {
             let _ = fs::remove_file(&temp);
         }
         written
+    }
+}
+
+/// Removes what is at `path` in the state directory: a file, a symbolic
+/// link (not its target), or a directory with its content (the state
+/// directory is ours: whatever is there under a container's name goes with
+/// the container).
+fn remove_entry(path: &Path) -> io::Result<()> {
+    match fs::symlink_metadata(path) {
+        Ok(m) if m.is_dir() => fs::remove_dir_all(path),
+        Ok(_) => fs::remove_file(path),
+        Err(e) => Err(e),
     }
 }
 

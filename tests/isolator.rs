@@ -416,7 +416,12 @@ fn cleanup_stops_the_watch_and_failures_keep_it_going() {
             .map(|t| t.lines().count())
             .unwrap_or(0)
     };
-    assert!(eventually(Duration::from_secs(3), || rounds() >= 3));
+    // Three rounds ended (a round's line is written when it starts; its
+    // error is counted when it ends, which cleanup may cut short).
+    assert!(eventually(Duration::from_secs(3), || {
+        iso.metrics().stats(Method::IsolatorWatch).errors >= 3
+    }));
+    assert!(rounds() >= 3);
     assert_eq!(iso.active_watches(), 1);
     answer(
         &iso,
@@ -488,4 +493,39 @@ fn slow_prepares_do_not_serialize_calls() {
     let elapsed = started.elapsed();
     assert!(elapsed < Duration::from_millis(2500), "{elapsed:?}");
     assert_eq!(iso.state().unwrap().ids().len(), 20);
+}
+
+#[test]
+fn a_launched_containers_watch_runs_at_once_and_then_every_period() {
+    let s = Scratch::new();
+    let counter = s.path().join("rounds");
+    let cmd = s.script("watch", &format!("echo x >> {}", counter.display()));
+    let iso = Arc::new(s.isolator(&[
+        ("isolator_watch_command", cmd.to_str().unwrap()),
+        ("isolator_watch_frequence", "30"),
+    ]));
+    answer(
+        &iso,
+        Method::IsolatorPrepare,
+        &fixture("isolator_prepare/long-task.json"),
+    );
+    let _rx = spawn(
+        &iso,
+        Method::IsolatorWatch,
+        &fixture("isolator_watch/container.json"),
+    );
+    let rounds = || {
+        std::fs::read_to_string(&counter)
+            .map(|t| t.lines().count())
+            .unwrap_or(0)
+    };
+    assert!(eventually(Duration::from_secs(3), || rounds() == 1));
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(rounds(), 1, "the second round came before the period");
+    answer(
+        &iso,
+        Method::IsolatorCleanup,
+        &fixture("isolator_update/container.json"),
+    );
+    assert!(eventually(Duration::from_secs(2), || iso.active_watches() == 0));
 }

@@ -253,3 +253,22 @@ fn the_command_is_reaped() {
     let pid = report.pid.unwrap();
     assert!(reaped(pid), "pid {pid} is still there (zombie?)");
 }
+
+#[test]
+fn the_agents_inheritable_descriptors_are_not_passed_on() {
+    let s = Scratch::new();
+    let leaky = std::fs::File::open("/proc/self/status").unwrap();
+    let fd = std::os::fd::AsRawFd::as_raw_fd(&leaky);
+    // What glog's fopen() does in the agent: a descriptor without FD_CLOEXEC.
+    // SAFETY: clears the flag on our own open descriptor.
+    unsafe { libc::fcntl(fd, libc::F_SETFD, 0) };
+    let cmd = s.script(
+        "fds",
+        &format!(
+            "[ -e /proc/$$/fd/{fd} ] && exit 1\n[ -e /proc/$$/fd/0 ] && [ -e /proc/$$/fd/1 ] && [ -e /proc/$$/fd/2 ] || exit 2\ntrap - PIPE; echo ok > \"$2\""
+        ),
+    );
+    let report = run(&s, &cmd, SECOND);
+    assert_eq!(report.result.unwrap(), b"ok\n");
+    drop(leaky);
+}

@@ -1,21 +1,27 @@
-//! `mesos-command-modules`: check a modules manifest and run one's scripts
-//! exactly as the agent's module would, without Mesos.
+//! `mesos-command-modules`: check a modules manifest, run one's scripts
+//! exactly as the agent's module would, and simulate an agent driving them,
+//! all without Mesos.
 
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use clap::{Parser, Subcommand};
 
 use mesos_command_modules::input::Input;
 use mesos_command_modules::manifest::{self, ManifestModule};
 use mesos_command_modules::runtime::runtime;
+use mesos_command_modules::simulate::{self, Event, Options, Report};
 use mesos_command_modules::{Answer, Method, Module, StateMode};
 
 #[derive(Parser, Debug)]
 #[command(
     name = "mesos-command-modules",
     version,
-    about = "Check a Mesos modules manifest and run command-module scripts as the agent would"
+    about = "Check a Mesos modules manifest, run command-module scripts as the agent would, \
+             and simulate an agent driving them"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -47,14 +53,90 @@ enum Command {
         #[arg(long)]
         input: PathBuf,
     },
+    /// Drive every command module of a manifest through the life of N
+    /// containers, as a Mesos 1.11.0 agent would, with no Mesos at all.
+    ///
+    /// Prints one trace line per call, a summary per module and method, and
+    /// exits 1 when a call that must succeed (prepare, isolate, update,
+    /// cleanup) failed or a module left files behind. State and temp
+    /// directories are redirected under a temporary work directory. Set
+    /// RUST_LOG=info to also see what the scripts print.
+    Simulate(SimulateArgs),
+}
+
+#[derive(clap::Args, Debug)]
+struct SimulateArgs {
+    /// The agent's --modules file.
+    manifest: PathBuf,
+    /// Top-level containers to run (task groups add a nested container).
+    #[arg(long, default_value_t = 3)]
+    containers: usize,
+    /// Seed for the scenarios and ids; the same seed gives the same inputs.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Restart the agent once the containers run: new module instances,
+    /// then recover.
+    #[arg(long)]
+    restart: bool,
+    /// Times usage is polled on every running container.
+    #[arg(long, default_value_t = 2)]
+    usage_rounds: usize,
+    /// Containers launched, polled or torn down at the same time.
+    #[arg(long, default_value_t = 4)]
+    parallel: usize,
+    /// Keep state, temp files and sandboxes in this directory (default: a
+    /// temporary directory, removed afterwards).
+    #[arg(long)]
+    work_dir: Option<PathBuf>,
+    /// Take the input templates from this directory (laid out like
+    /// tests/fixtures/) instead of the captures built into the tool.
+    #[arg(long)]
+    fixtures: Option<PathBuf>,
+    /// Give every container its own network namespace (needs root).
+    #[arg(long)]
+    net_namespaces: bool,
+    /// Run commands only from their configured paths, never from next to
+    /// the manifest.
+    #[arg(long)]
+    no_relocate: bool,
+    /// Set a parameter on every module that accepts it, e.g.
+    /// --param isolator_watch_frequence=1 (repeatable).
+    #[arg(long = "param", value_name = "KEY=VALUE", value_parser = parse_param)]
+    params: Vec<(String, String)>,
+    /// Also fail (exit 1) when any command failed, even where Mesos would
+    /// carry on (hooks, usage, status, recover).
+    #[arg(long)]
+    strict: bool,
+    /// Print JSON lines (calls, phases, summary rows, result) instead of
+    /// the readable trace.
+    #[arg(long)]
+    json: bool,
+    /// Print only the summary, not one line per call.
+    #[arg(long)]
+    quiet: bool,
+}
+
+fn parse_param(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((key, value)) if !key.trim().is_empty() => {
+            Ok((key.trim().to_string(), value.to_string()))
+        }
+        _ => Err(format!("\"{text}\" is not KEY=VALUE")),
+    }
 }
 
 fn main() -> ExitCode {
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info"))
+    let cli = Cli::parse();
+    // A simulation runs many calls: by default only problems are logged, so
+    // that the trace stays readable.
+    let default_level = match cli.command {
+        Command::Simulate(_) => "warn",
+        _ => "info",
+    };
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or(default_level))
         .format_timestamp(None)
         .format_target(false)
         .init();
-    let cli = Cli::parse();
     let result = match cli.command {
         Command::Check { manifest } => check(&manifest),
         Command::Call {
@@ -63,6 +145,7 @@ fn main() -> ExitCode {
             method,
             input,
         } => call(&manifest, &module, &method, &input),
+        Command::Simulate(args) => run_simulation(&args),
     };
     match result {
         Ok(code) => code,
@@ -187,4 +270,206 @@ fn call(
     }
     eprintln!("{method}: took {seconds:.3}s");
     Ok(ExitCode::SUCCESS)
+}
+
+fn run_simulation(args: &SimulateArgs) -> Result<ExitCode, String> {
+    let options = Options {
+        containers: args.containers,
+        seed: args.seed,
+        restart: args.restart,
+        usage_rounds: args.usage_rounds,
+        parallel: args.parallel,
+        work_dir: args.work_dir.clone(),
+        fixtures: args.fixtures.clone(),
+        net_namespaces: args.net_namespaces,
+        relocate: !args.no_relocate,
+        params: args.params.clone(),
+    };
+    if !args.json {
+        println!(
+            "simulating {}: {} container(s), seed {}, {} usage round(s), {} at a time{}",
+            args.manifest.display(),
+            options.containers,
+            options.seed,
+            options.usage_rounds,
+            options.parallel,
+            if options.restart {
+                ", with an agent restart"
+            } else {
+                ""
+            }
+        );
+    }
+    let printer = Arc::new(Printer {
+        json: args.json,
+        quiet: args.quiet,
+        started: Instant::now(),
+        progress: Mutex::new(ProgressLine {
+            last: None,
+            open: false,
+        }),
+        tty: std::io::stderr().is_terminal(),
+    });
+    let observer_printer = Arc::clone(&printer);
+    let report = simulate::simulate_manifest(
+        &args.manifest,
+        &options,
+        Arc::new(move |event: &Event| observer_printer.event(event)),
+    )?;
+    printer.finish_progress();
+    print_report(&report, args);
+    Ok(if report.success(args.strict) {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+/// Prints the events of a simulation as they happen.
+struct Printer {
+    json: bool,
+    quiet: bool,
+    started: Instant,
+    progress: Mutex<ProgressLine>,
+    tty: bool,
+}
+
+struct ProgressLine {
+    last: Option<Instant>,
+    /// A carriage-return line is on screen and needs a newline.
+    open: bool,
+}
+
+/// Runs shorter than this print no progress line.
+const PROGRESS_AFTER: Duration = Duration::from_secs(2);
+/// How often the progress line is redrawn on a terminal...
+const PROGRESS_EVERY_TTY: Duration = Duration::from_secs(1);
+/// ...and printed to a log when stderr is not one.
+const PROGRESS_EVERY_LOG: Duration = Duration::from_secs(10);
+
+impl Printer {
+    fn event(&self, event: &Event) {
+        match event {
+            Event::Progress(p) => self.progress(p),
+            _ if self.json => {
+                let line = match event {
+                    Event::Call(record) => record.to_json(),
+                    Event::Phase(phase, text) => {
+                        serde_json::json!({"type": "phase", "phase": phase.name(), "text": text})
+                    }
+                    Event::Note(text) => serde_json::json!({"type": "note", "text": text}),
+                    Event::Progress(_) => return,
+                };
+                self.out(&line.to_string());
+            }
+            _ if self.quiet => {}
+            Event::Call(record) => self.out(&record.trace_line()),
+            Event::Phase(phase, text) => self.out(&format!("== {phase}: {text}")),
+            Event::Note(text) => self.out(&format!("   {text}")),
+        }
+    }
+
+    fn out(&self, line: &str) {
+        self.finish_progress();
+        let mut stdout = std::io::stdout().lock();
+        let _ = writeln!(stdout, "{line}");
+    }
+
+    /// The progress line goes to stderr: redrawn in place on a terminal;
+    /// on a log, only when the trace is not printed (it shows the progress
+    /// itself), and seldom.
+    fn progress(&self, p: &simulate::Progress) {
+        let elapsed = self.started.elapsed();
+        let tracing = !self.json && !self.quiet;
+        if elapsed < PROGRESS_AFTER || (!self.tty && tracing) {
+            return;
+        }
+        let every = if self.tty {
+            PROGRESS_EVERY_TTY
+        } else {
+            PROGRESS_EVERY_LOG
+        };
+        let mut line = self.progress.lock().unwrap_or_else(|e| e.into_inner());
+        if line.last.is_some_and(|t| t.elapsed() < every) {
+            return;
+        }
+        line.last = Some(Instant::now());
+        let text = format!("simulate: {:.0}s: {p}", elapsed.as_secs_f64());
+        let mut stderr = std::io::stderr().lock();
+        if self.tty {
+            let _ = write!(stderr, "\r{text}\x1b[K");
+            line.open = true;
+        } else {
+            let _ = writeln!(stderr, "{text}");
+        }
+        let _ = stderr.flush();
+    }
+
+    /// Erases the progress line, before other output.
+    fn finish_progress(&self) {
+        let mut line = self.progress.lock().unwrap_or_else(|e| e.into_inner());
+        if line.open {
+            let mut stderr = std::io::stderr().lock();
+            let _ = write!(stderr, "\r\x1b[K");
+            let _ = stderr.flush();
+            line.open = false;
+        }
+    }
+}
+
+fn print_report(report: &Report, args: &SimulateArgs) {
+    if args.json {
+        for row in &report.summary {
+            println!("{}", row.to_json());
+        }
+        println!("{}", report.result_json(args.strict));
+        return;
+    }
+    println!();
+    println!("summary: command runs per module and method (as /metrics/snapshot counts them)");
+    print!("{}", simulate::summary_table(&report.summary));
+    println!();
+    println!("{}", report.result_line());
+    let by_kind = simulate::failures_by_kind(&report.records);
+    if !by_kind.is_empty() {
+        let kinds: Vec<String> = by_kind.iter().map(|(k, n)| format!("{k}: {n}")).collect();
+        println!("failed commands by kind: {}", kinds.join(", "));
+    }
+    if let Some(dir) = &report.work_dir {
+        println!("work directory kept: {}", dir.display());
+    }
+    for path in &report.leftovers {
+        println!(
+            "LEFT BEHIND: {} (a module did not clean up)",
+            path.display()
+        );
+    }
+    let failures = report.must_succeed_failures();
+    for r in &failures {
+        let message = r.result.error().map(|e| e.message.as_str()).unwrap_or("");
+        println!(
+            "MUST SUCCEED: {} {} {}: {message}",
+            r.module,
+            r.method,
+            r.container.as_deref().unwrap_or("-")
+        );
+    }
+    if report.success(args.strict) {
+        println!("OK: every call that must succeed succeeded");
+    } else if !failures.is_empty() {
+        println!(
+            "FAILED: {} call(s) that must succeed failed (Mesos would fail the launch, destroy \
+             the container or fail its termination)",
+            failures.len()
+        );
+    } else if !report.problems.is_empty() {
+        println!(
+            "FAILED: the simulator itself had problems: {}",
+            report.problems.join("; ")
+        );
+    } else if !report.leftovers.is_empty() {
+        println!("FAILED: files were left behind");
+    } else {
+        println!("FAILED (--strict): {} command(s) failed", report.errors());
+    }
 }

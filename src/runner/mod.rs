@@ -3,14 +3,27 @@
 //! The protocol: `argv = [command, input, output, error]`, standard input is
 //! the input file, exit 0 means the output file holds the answer, any other
 //! exit means failure with the error file as the cause. The command runs
-//! directly (never through a shell), in its own process group, with a
-//! deadline: SIGTERM to the group at the timeout, SIGKILL after the grace
-//! period. Everything the command controls is bounded: the bytes read from
-//! its files and pipes, and the time spent draining pipes that an escaped
+//! directly (never through a shell), in its own process group and, where
+//! the host allows, its own cgroup (see [`cgroup`]), with a deadline:
+//! SIGTERM to the group and the cgroup at the timeout, SIGKILL to both after
+//! the grace period.
+//!
+//! A command's processes live as long as its call: when the command exits,
+//! whatever it left running (a background job, a daemon) is killed before
+//! the answer is read, so that the answer is final and nothing leaks. A
+//! command that must start something long-lived hands it to the init system
+//! (e.g. `systemd-run`).
+//!
+//! Everything the command controls is bounded: the bytes read from its
+//! files and pipes, and the time spent draining pipes that an escaped
 //! grandchild may keep open.
 
+pub mod cgroup;
+pub mod owner;
 mod process;
+mod spawn;
 pub mod tempfiles;
+mod tree;
 
 use std::os::fd::OwnedFd;
 use std::path::Path;
@@ -20,8 +33,10 @@ use tokio::io::AsyncReadExt;
 use tokio::net::unix::pipe;
 
 use crate::error::{CallError, ErrorKind};
+pub use cgroup::{CgroupSetting, Containment};
 use process::{Ending, Process};
 use tempfiles::{read_command_file, PrivateDir};
+use tree::Tree;
 
 /// How much of stdout and stderr is kept for the log.
 pub const CAPTURE_LIMIT: usize = 64 * 1024;
@@ -35,6 +50,7 @@ pub const DRAIN_AFTER_EXIT: Duration = Duration::from_millis(200);
 #[derive(Debug)]
 pub struct Runner {
     files: PrivateDir,
+    containment: Containment,
     kill_grace: Duration,
     max_output_bytes: u64,
 }
@@ -86,54 +102,86 @@ pub struct Report {
     pub elapsed: Duration,
     /// The process id, when the command started.
     pub pid: Option<i32>,
+    /// Processes the command left running when it exited (found in its
+    /// cgroup), killed then.
+    pub leftovers: usize,
+    /// Whether the command ran in its own cgroup (else: its process group
+    /// only).
+    pub contained: bool,
 }
 
 impl Runner {
     /// A runner keeping its temp files in a private directory under
-    /// `temp_directory`.
+    /// `temp_directory`, with the default `command_cgroup` (`auto`).
     pub fn new(temp_directory: &Path, kill_grace: Duration, max_output_bytes: u64) -> Runner {
+        Runner::configured(
+            temp_directory,
+            kill_grace,
+            max_output_bytes,
+            &CgroupSetting::Auto,
+        )
+    }
+
+    /// A runner with an explicit `command_cgroup` setting. Removes what
+    /// dead processes left in the temp directory and the cgroup root.
+    pub fn configured(
+        temp_directory: &Path,
+        kill_grace: Duration,
+        max_output_bytes: u64,
+        cgroup: &CgroupSetting,
+    ) -> Runner {
         Runner {
             files: PrivateDir::new(temp_directory),
+            containment: Containment::new(cgroup),
             kill_grace,
             max_output_bytes,
         }
     }
 
+    /// How commands are contained, to log at load time.
+    pub fn containment(&self) -> &Containment {
+        &self.containment
+    }
+
+    /// The private directory holding the calls' files, once created.
+    pub fn temp_directory(&self) -> Option<std::path::PathBuf> {
+        self.files.current()
+    }
+
     /// Runs one command to completion. Must be polled within the runtime.
-    /// Cancel-safe: dropping the future kills the command's group, reaps it
-    /// and removes its files.
+    /// Cancel-safe: dropping the future kills the command's group and
+    /// cgroup, reaps it and removes its files.
     pub async fn run(&self, invocation: &Invocation<'_>) -> Report {
         let started = Instant::now();
-        let mut stdout = Captured::default();
-        let mut stderr = Captured::default();
-        let mut pid = None;
-        let result = self
-            .run_inner(invocation, &mut stdout, &mut stderr, &mut pid)
-            .await;
-        Report {
-            result,
-            stdout,
-            stderr,
-            elapsed: started.elapsed(),
-            pid,
-        }
+        let mut report = Report {
+            result: Ok(Vec::new()),
+            stdout: Captured::default(),
+            stderr: Captured::default(),
+            elapsed: Duration::ZERO,
+            pid: None,
+            leftovers: 0,
+            contained: false,
+        };
+        report.result = self.run_inner(invocation, &mut report).await;
+        report.elapsed = started.elapsed();
+        report
     }
 
     async fn run_inner(
         &self,
         invocation: &Invocation<'_>,
-        stdout: &mut Captured,
-        stderr: &mut Captured,
-        pid: &mut Option<i32>,
+        report: &mut Report,
     ) -> Result<Vec<u8>, CallError> {
         let display = invocation.display;
         let files = self.files.create(invocation.input)?;
         let stdin = files.open_input()?;
-        let (mut process, pipes) = Process::spawn(
+        let cgroup = self.containment.call_cgroup();
+        let ((process, pipes), outside) = Process::spawn(
             invocation.program,
             &[&files.input, &files.output, &files.error],
             stdin,
             invocation.env,
+            cgroup.as_ref(),
         )
         .map_err(|e| {
             CallError::new(
@@ -141,17 +189,33 @@ impl Runner {
                 format!("Command \"{display}\" could not be started: {e}"),
             )
         })?;
-        *pid = Some(process.pid());
+        let cgroup = match (cgroup, outside) {
+            (Some(cgroup), Some(e)) => {
+                log::warn!(
+                    "command \"{display}\" could not be placed in {} ({e}); for this call, {}",
+                    cgroup.path().display(),
+                    cgroup::FALLBACK_CONSEQUENCE
+                );
+                cgroup.remove();
+                None
+            }
+            (cgroup, _) => cgroup,
+        };
+        report.contained = cgroup.is_some();
+        let mut tree = Tree::new(process, cgroup);
+        report.pid = Some(tree.pid());
 
         let mut readers = Readers([
-            Some(tokio::spawn(capture(OwnedFd::from(pipes.stdout)))),
-            Some(tokio::spawn(capture(OwnedFd::from(pipes.stderr)))),
+            Some(tokio::spawn(capture(pipes.stdout))),
+            Some(tokio::spawn(capture(pipes.stderr))),
         ]);
-        let waited = self
-            .wait_with_deadline(&mut process, invocation.timeout)
-            .await;
+        let waited = self.wait_with_deadline(&mut tree, invocation.timeout).await;
+        // Nothing the command started outlives the call.
+        let finished = tree.finish().await;
+        let (stdout, stderr) = (&mut report.stdout, &mut report.stderr);
 
-        // The command is gone; its pipes may still be held by a grandchild.
+        // The command is gone; its pipes may still be held by a process
+        // that escaped (without a cgroup).
         let drain_deadline = tokio::time::Instant::now() + DRAIN_AFTER_EXIT;
         for (slot, captured) in readers.0.iter_mut().zip([&mut *stdout, &mut *stderr]) {
             if let Some(reader) = slot.as_mut() {
@@ -163,7 +227,12 @@ impl Runner {
         }
         drop(readers);
 
-        let ending = waited.map_err(|e| match e {
+        let finished = finished.map_err(Waited::Io);
+        if let (Ok(()), Ok(f)) = (&waited, &finished) {
+            // Only a command that exited by itself left something behind.
+            report.leftovers = f.leftovers;
+        }
+        let ending = waited.and(finished).map_err(|e| match e {
             Waited::TimedOut => CallError::new(
                 ErrorKind::Timeout,
                 format!(
@@ -178,7 +247,7 @@ impl Runner {
             ),
         })?;
 
-        match ending {
+        match Ending::from(ending.status) {
             Ending::Code(0) => {
                 let content = read_command_file(&files.output, "output", self.max_output_bytes)
                     .map_err(|e| e.context(format!("Command \"{display}\"")))?;
@@ -211,21 +280,17 @@ impl Runner {
         }
     }
 
-    /// Waits for the exit; past `timeout`, SIGTERM to the group, then after
-    /// the grace period SIGKILL to whatever is left of the group.
-    async fn wait_with_deadline(
-        &self,
-        process: &mut Process,
-        timeout: Duration,
-    ) -> Result<Ending, Waited> {
-        match tokio::time::timeout(timeout, process.wait()).await {
-            Ok(status) => return status.map(Ending::from).map_err(Waited::Io),
-            Err(_elapsed) => process.signal_group(libc::SIGTERM),
+    /// Waits for the command to exit; past `timeout`, SIGTERM to its group
+    /// and cgroup, and after the grace period (or as soon as all of them are
+    /// gone) SIGKILL to whatever is left.
+    async fn wait_with_deadline(&self, tree: &mut Tree, timeout: Duration) -> Result<(), Waited> {
+        match tokio::time::timeout(timeout, tree.exited()).await {
+            Ok(exited) => return exited.map_err(Waited::Io),
+            Err(_elapsed) => tree.signal(libc::SIGTERM),
         }
-        let _ = tokio::time::timeout(self.kill_grace, process.wait()).await;
-        // Also reaches members of the group that outlived its leader.
-        process.signal_group(libc::SIGKILL);
-        process.wait().await.map_err(Waited::Io)?;
+        let _ = tokio::time::timeout(self.kill_grace, tree.gone()).await;
+        tree.signal(libc::SIGKILL);
+        tree.exited().await.map_err(Waited::Io)?;
         Err(Waited::TimedOut)
     }
 }

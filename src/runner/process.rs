@@ -1,32 +1,33 @@
-//! One child process: spawned without `fork()`, waited for without a thread,
-//! killed as a whole process group, and always reaped.
-//!
-//! `std::process::Command` spawns with `posix_spawn` (a `clone(CLONE_VM |
-//! CLONE_VFORK)` in glibc) when no `pre_exec` hook, uid or gid change is
-//! asked for: its cost does not grow with the agent's resident memory, unlike
-//! `fork()`, which copies the page tables of a process of several GiB. It also
-//! resets `SIGPIPE` and the signal mask in the child, which libprocess leaves
-//! ignored and blocked in the agent.
+//! One child process: spawned without `fork()` (see [`super::spawn`]),
+//! waited for without a thread, killed as a whole process group, and always
+//! reaped.
 //!
 //! The exit is observed through a pidfd registered with the runtime's
 //! reactor, so thousands of commands in flight cost no thread. Only our own
 //! pid is ever waited for (never `waitpid(-1)`: the agent's reaper shares the
 //! process). On kernels without `pidfd_open` (before 5.3) the exit is polled.
+//!
+//! Observing the exit and reaping are separate steps: the exited command
+//! stays a zombie until [`Process::reap`], so its pid, which is also its
+//! process group's id, cannot be given to another process while we still
+//! signal the group (a signal to a reaped group id could reach an unrelated
+//! process that got the recycled id).
 
 use std::fs::File;
 use std::io;
 use std::os::fd::{FromRawFd, OwnedFd};
-use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::os::unix::process::ExitStatusExt;
 use std::path::Path;
-use std::process::{Child, ChildStderr, ChildStdout, Command, ExitStatus, Stdio};
+use std::process::ExitStatus;
 use std::time::Duration;
 
 use tokio::io::unix::AsyncFd;
 
+use super::cgroup::CallCgroup;
+
 /// A spawned command, leader of its own process group.
 #[derive(Debug)]
 pub struct Process {
-    child: Child,
     pid: libc::pid_t,
     pidfd: Option<AsyncFd<OwnedFd>>,
     status: Option<ExitStatus>,
@@ -35,13 +36,16 @@ pub struct Process {
 /// The pipes of a spawned command.
 #[derive(Debug)]
 pub struct Pipes {
-    pub stdout: ChildStdout,
-    pub stderr: ChildStderr,
+    pub stdout: OwnedFd,
+    pub stderr: OwnedFd,
 }
 
 impl Process {
     /// Spawns `program` with `args`, `stdin` as its standard input, piped
-    /// stdout and stderr, and `env` added to the inherited environment.
+    /// stdout and stderr, and `env` added to the inherited environment,
+    /// inside `cgroup` when one is given. The second value is the error
+    /// that kept the command out of `cgroup` (it then runs contained by its
+    /// process group only).
     ///
     /// Must be called from within the runtime (the pidfd is registered with
     /// its reactor).
@@ -50,31 +54,26 @@ impl Process {
         args: &[&Path],
         stdin: File,
         env: &[(&str, &str)],
-    ) -> io::Result<(Process, Pipes)> {
-        let mut command = Command::new(program);
-        command
-            .args(args)
-            .stdin(Stdio::from(stdin))
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .process_group(0);
-        for (key, value) in env {
-            command.env(key, value);
-        }
-        let mut child = command.spawn()?;
-        let pid = child.id() as libc::pid_t;
-        let (stdout, stderr) = match (child.stdout.take(), child.stderr.take()) {
-            (Some(stdout), Some(stderr)) => (stdout, stderr),
-            _ => unreachable!("both pipes were requested"),
+        cgroup: Option<&CallCgroup>,
+    ) -> io::Result<((Process, Pipes), Option<io::Error>)> {
+        let spawn = || super::spawn::spawn(program, args, &stdin, env);
+        let (spawned, outside) = match cgroup {
+            Some(cgroup) => {
+                let (spawned, placed) = cgroup.run_inside(spawn);
+                (spawned, placed.err())
+            }
+            None => (spawn(), None),
         };
+        let spawned = spawned?;
+        let pid = spawned.pid;
+        let (stdout, stderr) = (spawned.stdout, spawned.stderr);
         let pidfd = open_pidfd(pid);
         let process = Process {
-            child,
             pid,
             pidfd,
             status: None,
         };
-        Ok((process, Pipes { stdout, stderr }))
+        Ok(((process, Pipes { stdout, stderr }), outside))
     }
 
     /// The process (and process group) id.
@@ -82,16 +81,13 @@ impl Process {
         self.pid
     }
 
-    /// Waits for the process to exit and reaps it. Cancel-safe: dropping the
-    /// future leaves the process to [`Drop`].
-    pub async fn wait(&mut self) -> io::Result<ExitStatus> {
-        if let Some(status) = self.status {
-            return Ok(status);
-        }
+    /// Waits for the process to exit, without reaping it (see the module
+    /// documentation). Cancel-safe: dropping the future leaves the process
+    /// to [`Drop`].
+    pub async fn exited(&mut self) -> io::Result<()> {
         loop {
-            if let Some(status) = self.child.try_wait()? {
-                self.status = Some(status);
-                return Ok(status);
+            if self.status.is_some() || self.has_exited()? {
+                return Ok(());
             }
             match &self.pidfd {
                 Some(fd) => {
@@ -103,12 +99,48 @@ impl Process {
         }
     }
 
-    /// Sends `signal` to every process of the command's group. Harmless once
-    /// the group is gone.
+    /// Whether the process has exited (it is a zombie), without reaping it.
+    fn has_exited(&self) -> io::Result<bool> {
+        // SAFETY: an all-zero siginfo_t is valid; waitid fills it in.
+        let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+        // SAFETY: `info` is valid for writes; WNOWAIT leaves the child
+        // unreaped, WNOHANG makes the call return at once.
+        let r = unsafe {
+            libc::waitid(
+                libc::P_PID,
+                self.pid as libc::id_t,
+                &mut info,
+                libc::WEXITED | libc::WNOHANG | libc::WNOWAIT,
+            )
+        };
+        if r != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        // SAFETY: waitid filled `info` for a child state change (or left it
+        // zeroed when there was none).
+        Ok(unsafe { info.si_pid() } != 0)
+    }
+
+    /// Reaps the process once it has exited ([`Process::exited`]), and
+    /// returns its status. Blocks until then if it has not.
+    pub fn reap(&mut self) -> io::Result<ExitStatus> {
+        if let Some(status) = self.status {
+            return Ok(status);
+        }
+        let status = wait_for(self.pid)?;
+        self.status = Some(status);
+        Ok(status)
+    }
+
+    /// Sends `signal` to every process of the command's group. Does nothing
+    /// once the command is reaped: its pid, the group's id, may then belong
+    /// to another process.
     pub fn signal_group(&self, signal: libc::c_int) {
-        // SAFETY: plain syscall; the group id is our child's pid, which
-        // cannot be reused while the child is unreaped, and the group keeps
-        // its id while any member lives.
+        if self.status.is_some() {
+            return;
+        }
+        // SAFETY: plain syscall; the group id is our unreaped child's pid,
+        // which cannot be reused while the child is unreaped.
         unsafe {
             libc::kill(-self.pid, signal);
         }
@@ -122,7 +154,23 @@ impl Drop for Process {
     fn drop(&mut self) {
         if self.status.is_none() {
             self.signal_group(libc::SIGKILL);
-            let _ = self.child.wait();
+            let _ = wait_for(self.pid);
+        }
+    }
+}
+
+/// Reaps our child `pid`, blocking until it has exited.
+fn wait_for(pid: libc::pid_t) -> io::Result<ExitStatus> {
+    let mut status = 0;
+    loop {
+        // SAFETY: `status` is valid for writes; only our own pid is waited for.
+        let r = unsafe { libc::waitpid(pid, &mut status, 0) };
+        if r == pid {
+            return Ok(ExitStatus::from_raw(status));
+        }
+        let error = io::Error::last_os_error();
+        if error.kind() != io::ErrorKind::Interrupted {
+            return Err(error);
         }
     }
 }

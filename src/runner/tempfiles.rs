@@ -1,9 +1,17 @@
 //! The three files of one command run: input, output and error.
 //!
 //! They live in a private directory (mode 0700, created once per process)
-//! because the input may carry secrets (environment values, task data). Each
-//! file is created with `O_EXCL` and mode 0600, and removed when
-//! [`CallFiles`] is dropped, which covers success, error, timeout and panic.
+//! because the input may carry secrets (environment values, task data).
+//! Each call gets its own subdirectory (mode 0700) holding its files, each
+//! created with `O_EXCL` and mode 0600; the subdirectory is removed with
+//! everything in it when [`CallFiles`] is dropped, which covers success,
+//! error, timeout and panic, and also whatever the command wrote next to
+//! its files (`"$2.tmp"`).
+//!
+//! The private directory's name carries its creator's owner tag (see
+//! `owner.rs`): a new runner removes the directories of processes that died
+//! without cleaning up (an agent killed with SIGKILL), so that the inputs
+//! they held, secrets included, do not stay on disk.
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Write};
@@ -12,7 +20,11 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
+use super::owner;
 use crate::error::{CallError, ErrorKind};
+
+/// The beginning of a private directory's name.
+pub const DIRECTORY_PREFIX: &str = "mesos-command-modules-";
 
 /// The private directory that holds every call's files.
 #[derive(Debug)]
@@ -23,13 +35,34 @@ pub struct PrivateDir {
 }
 
 impl PrivateDir {
-    /// A private directory to be created under `parent` on first use.
+    /// A private directory to be created under `parent` on first use. The
+    /// private directories that dead processes left under `parent` are
+    /// removed now.
     pub fn new(parent: &Path) -> PrivateDir {
+        let removed = sweep(parent);
+        if !removed.is_empty() {
+            log::info!(
+                "removed the temp directories of processes that died: {}",
+                removed
+                    .iter()
+                    .map(|p| p.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+        }
         PrivateDir {
             parent: parent.to_path_buf(),
             current: Mutex::new(None),
             counter: AtomicU64::new(0),
         }
+    }
+
+    /// The directory, if it has been created.
+    pub fn current(&self) -> Option<PathBuf> {
+        self.current
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// The directory, created (again, if something removed it, as a tmp
@@ -44,8 +77,8 @@ impl PrivateDir {
         let mut last_error = None;
         for _ in 0..16 {
             let candidate = self.parent.join(format!(
-                "mesos-command-modules-{}-{:08x}",
-                std::process::id(),
+                "{DIRECTORY_PREFIX}{}-{:08x}",
+                owner::own_tag(),
                 random_u32()
             ));
             match std::fs::DirBuilder::new().mode(0o700).create(&candidate) {
@@ -72,12 +105,21 @@ impl PrivateDir {
             )
         })?;
         let n = self.counter.fetch_add(1, Ordering::Relaxed);
-        let stem = format!("{n:08}-{:08x}", random_u32());
+        let call = dir.join(format!("{n:08}-{:08x}", random_u32()));
+        std::fs::DirBuilder::new()
+            .mode(0o700)
+            .create(&call)
+            .map_err(|e| {
+                CallError::new(
+                    ErrorKind::Io,
+                    format!("cannot create the temp directory {}: {e}", call.display()),
+                )
+            })?;
         let mut files = CallFiles {
-            input: dir.join(format!("{stem}.input")),
-            output: dir.join(format!("{stem}.output")),
-            error: dir.join(format!("{stem}.error")),
-            created: Vec::with_capacity(3),
+            input: call.join("input"),
+            output: call.join("output"),
+            error: call.join("error"),
+            directory: call,
         };
         let mut input_file = files.create_one(0)?;
         input_file
@@ -127,13 +169,15 @@ fn random_u32() -> u32 {
     }
 }
 
-/// The input, output and error files of one call, removed on drop.
+/// The input, output and error files of one call, removed with their
+/// directory on drop.
 #[derive(Debug)]
 pub struct CallFiles {
     pub input: PathBuf,
     pub output: PathBuf,
     pub error: PathBuf,
-    created: Vec<PathBuf>,
+    /// The call's own directory.
+    pub directory: PathBuf,
 }
 
 impl CallFiles {
@@ -151,7 +195,6 @@ impl CallFiles {
                     format!("cannot create the temp file {}: {e}", path.display()),
                 )
             })?;
-        self.created.push(path);
         Ok(file)
     }
 
@@ -172,10 +215,33 @@ impl CallFiles {
 
 impl Drop for CallFiles {
     fn drop(&mut self) {
-        for path in &self.created {
-            let _ = std::fs::remove_file(path);
+        // Does not follow symbolic links the command may have left.
+        let _ = std::fs::remove_dir_all(&self.directory);
+    }
+}
+
+/// Removes the private directories that processes now dead left under
+/// `parent`, with their content; returns them. Only directories with our
+/// name pattern, owned by us and private are touched.
+pub fn sweep(parent: &Path) -> Vec<PathBuf> {
+    let mut removed = Vec::new();
+    let Ok(entries) = std::fs::read_dir(parent) else {
+        return removed;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some((tag, _random)) = name
+            .strip_prefix(DIRECTORY_PREFIX)
+            .and_then(|rest| rest.rsplit_once('-'))
+        else {
+            continue;
+        };
+        let path = entry.path();
+        if owner::is_stale(tag) && is_private_dir(&path) && std::fs::remove_dir_all(&path).is_ok() {
+            removed.push(path);
         }
     }
+    removed
 }
 
 /// What reading a file the command wrote gave.
@@ -187,36 +253,40 @@ pub struct FileContent {
     pub truncated: bool,
 }
 
-/// Reads at most `cap` bytes of a file the command was told to write.
-///
-/// The command controls this file: it may have removed it, replaced it with
-/// a symlink (to a secret, or to /dev/zero), a FIFO that blocks a reader
-/// forever, or a huge file. Only a regular file is read, without following
-/// a symlink and without blocking on open, and never more than `cap` bytes.
-pub fn read_command_file(path: &Path, what: &str, cap: u64) -> Result<FileContent, CallError> {
-    let bad = |problem: String| {
-        CallError::new(
-            ErrorKind::BadOutput,
-            format!("the {what} file {} {problem}", path.display()),
-        )
-    };
+/// Why [`read_bounded`] did not read a file.
+#[derive(Debug)]
+pub enum Unreadable {
+    /// There is no such file.
+    Missing,
+    /// It is a symbolic link, which is not followed.
+    SymbolicLink,
+    /// It is not a regular file: "a FIFO", "a directory", ...
+    NotRegular(&'static str),
+    /// Another error.
+    Io(&'static str, io::Error),
+}
+
+/// Reads at most `cap` bytes of a regular file, without following a
+/// symbolic link and without blocking (a FIFO is refused, not opened for a
+/// read that waits for a writer for ever). `truncated` says the file holds
+/// more; never more than `cap` + 1 bytes are allocated, whatever size the
+/// file claims (a sparse file of any size costs nothing to make).
+pub fn read_bounded(path: &Path, cap: u64) -> Result<FileContent, Unreadable> {
     let file = OpenOptions::new()
         .read(true)
         .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC)
         .open(path)
         .map_err(|e| match e.kind() {
-            io::ErrorKind::NotFound => bad("was removed while the command ran".to_string()),
-            _ if e.raw_os_error() == Some(libc::ELOOP) => {
-                bad("was replaced by a symbolic link, which is not followed".to_string())
-            }
-            _ => bad(format!("cannot be opened: {e}")),
+            io::ErrorKind::NotFound => Unreadable::Missing,
+            _ if e.raw_os_error() == Some(libc::ELOOP) => Unreadable::SymbolicLink,
+            _ => Unreadable::Io("cannot be opened", e),
         })?;
     let metadata = file
         .metadata()
-        .map_err(|e| bad(format!("cannot be inspected: {e}")))?;
+        .map_err(|e| Unreadable::Io("cannot be inspected", e))?;
     let file_type = metadata.file_type();
     if !file_type.is_file() {
-        let kind = if file_type.is_fifo() {
+        return Err(Unreadable::NotRegular(if file_type.is_fifo() {
             "a FIFO"
         } else if file_type.is_dir() {
             "a directory"
@@ -226,18 +296,39 @@ pub fn read_command_file(path: &Path, what: &str, cap: u64) -> Result<FileConten
             "a socket"
         } else {
             "not a regular file"
-        };
-        return Err(bad(format!("was replaced by {kind}, which is not read")));
+        }));
     }
-    let mut content = Vec::with_capacity(metadata.len().min(cap) as usize);
+    let mut content = Vec::with_capacity(metadata.len().min(cap).saturating_add(1) as usize);
     file.take(cap.saturating_add(1))
         .read_to_end(&mut content)
-        .map_err(|e| bad(format!("cannot be read: {e}")))?;
+        .map_err(|e| Unreadable::Io("cannot be read", e))?;
     let truncated = content.len() as u64 > cap;
     content.truncate(cap as usize);
     Ok(FileContent {
         bytes: content,
         truncated,
+    })
+}
+
+/// Reads at most `cap` bytes of a file the command was told to write.
+///
+/// The command controls this file: it may have removed it, replaced it with
+/// a symlink (to a secret, or to /dev/zero), a FIFO that blocks a reader
+/// forever, or a huge file. See [`read_bounded`].
+pub fn read_command_file(path: &Path, what: &str, cap: u64) -> Result<FileContent, CallError> {
+    read_bounded(path, cap).map_err(|problem| {
+        let problem = match problem {
+            Unreadable::Missing => "was removed while the command ran".to_string(),
+            Unreadable::SymbolicLink => {
+                "was replaced by a symbolic link, which is not followed".to_string()
+            }
+            Unreadable::NotRegular(kind) => format!("was replaced by {kind}, which is not read"),
+            Unreadable::Io(what, e) => format!("{what}: {e}"),
+        };
+        CallError::new(
+            ErrorKind::BadOutput,
+            format!("the {what} file {} {problem}", path.display()),
+        )
     })
 }
 
@@ -251,7 +342,7 @@ mod tests {
         let parent = tempfile::tempdir().unwrap();
         let dir = PrivateDir::new(parent.path());
         let files = dir.create(b"{\"a\":1}").unwrap();
-        let d = files.input.parent().unwrap().to_path_buf();
+        let d = files.directory.parent().unwrap().to_path_buf();
         assert_eq!(
             std::fs::metadata(&d).unwrap().permissions().mode() & 0o777,
             0o700
@@ -263,17 +354,56 @@ mod tests {
             );
         }
         assert_eq!(std::fs::read(&files.input).unwrap(), b"{\"a\":1}");
+        assert_eq!(
+            std::fs::metadata(&files.directory)
+                .unwrap()
+                .permissions()
+                .mode()
+                & 0o777,
+            0o700
+        );
         let paths = [
             files.input.clone(),
             files.output.clone(),
             files.error.clone(),
         ];
+        // What a command writes next to its files goes with them.
+        std::fs::write(files.output.with_extension("tmp"), "x").unwrap();
+        let call = files.directory.clone();
         drop(files);
         for p in paths {
             assert!(!p.exists(), "{}", p.display());
         }
+        assert!(!call.exists());
         drop(dir);
         assert!(!d.exists());
+    }
+
+    #[test]
+    fn directories_of_dead_processes_are_swept() {
+        let parent = tempfile::tempdir().unwrap();
+        // A live process's directory, and a foreign one, stay.
+        let live = PrivateDir::new(parent.path());
+        let files = live.create(b"x").unwrap();
+        let foreign = parent.path().join(format!("{DIRECTORY_PREFIX}other"));
+        std::fs::create_dir(&foreign).unwrap();
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let pid = child.id();
+        child.wait().unwrap();
+        let ns = owner::own_tag().split('.').next().unwrap().to_string();
+        let dead = parent
+            .path()
+            .join(format!("{DIRECTORY_PREFIX}{ns}.{pid}.1-0000abcd"));
+        std::fs::DirBuilder::new()
+            .mode(0o700)
+            .create(&dead)
+            .unwrap();
+        std::fs::create_dir(dead.join("00000000-1")).unwrap();
+        std::fs::write(dead.join("00000000-1/input"), "secret").unwrap();
+        assert_eq!(sweep(parent.path()), vec![dead.clone()]);
+        assert!(!dead.exists());
+        assert!(files.input.exists());
+        assert!(foreign.exists());
     }
 
     #[test]
@@ -281,7 +411,7 @@ mod tests {
         let parent = tempfile::tempdir().unwrap();
         let dir = PrivateDir::new(parent.path());
         let first = dir.create(b"x").unwrap();
-        let d = first.input.parent().unwrap().to_path_buf();
+        let d = first.directory.parent().unwrap().to_path_buf();
         drop(first);
         std::fs::remove_dir(&d).unwrap();
         let second = dir.create(b"y").unwrap();

@@ -1,0 +1,128 @@
+//! A command and everything it started: its process group and, when
+//! available, its cgroup. Whatever way a call ends (exit, timeout, a
+//! cancelled or panicking call), nothing the command started outlives it.
+
+use std::io;
+use std::process::ExitStatus;
+use std::time::Duration;
+
+use super::cgroup::CallCgroup;
+use super::process::Process;
+
+/// How long, at the end of a call, killed processes get to disappear before
+/// the call returns anyway (a process in uninterruptible sleep cannot die
+/// until its I/O ends; its cgroup is then removed later).
+pub const LEFTOVER_WAIT: Duration = Duration::from_secs(1);
+
+/// A running command and its descendants.
+#[derive(Debug)]
+pub struct Tree {
+    process: Process,
+    cgroup: Option<CallCgroup>,
+    finished: bool,
+}
+
+/// How a tree ended.
+#[derive(Debug)]
+pub struct Finished {
+    pub status: ExitStatus,
+    /// Processes of the cgroup still running when the command had exited,
+    /// killed then.
+    pub leftovers: usize,
+}
+
+impl Tree {
+    pub fn new(process: Process, cgroup: Option<CallCgroup>) -> Tree {
+        Tree {
+            process,
+            cgroup,
+            finished: false,
+        }
+    }
+
+    pub fn pid(&self) -> i32 {
+        self.process.pid()
+    }
+
+    /// Sends `signal` to the command's group and to every process in its
+    /// cgroup (one round: see [`Tree::finish`] for the rest).
+    pub fn signal(&self, signal: libc::c_int) {
+        self.process.signal_group(signal);
+        if let Some(cgroup) = &self.cgroup {
+            cgroup.signal_all(signal);
+        }
+    }
+
+    /// Waits until the command has exited (not reaped) and, with a cgroup,
+    /// every process in it is gone.
+    pub async fn exited(&mut self) -> io::Result<()> {
+        self.process.exited().await
+    }
+
+    /// Like [`Tree::exited`], and with a cgroup also until the cgroup is
+    /// empty.
+    pub async fn gone(&mut self) -> io::Result<()> {
+        self.process.exited().await?;
+        if let Some(cgroup) = &self.cgroup {
+            empty(cgroup).await;
+        }
+        Ok(())
+    }
+
+    /// Ends the call once the command has exited: kills what it left
+    /// running, waits (bounded) for it to go, reaps the command and removes
+    /// the cgroup.
+    pub async fn finish(mut self) -> io::Result<Finished> {
+        // The command is unreaped: its group id is still ours to signal.
+        self.process.signal_group(libc::SIGKILL);
+        let mut leftovers = 0;
+        if let Some(cgroup) = &self.cgroup {
+            if !cgroup.is_empty() {
+                leftovers = cgroup.kill_all();
+                let _ = tokio::time::timeout(LEFTOVER_WAIT, killed(cgroup)).await;
+            }
+        }
+        let status = self.process.reap();
+        if let Some(cgroup) = self.cgroup.take() {
+            cgroup.remove();
+        }
+        self.finished = true;
+        Ok(Finished {
+            status: status?,
+            leftovers,
+        })
+    }
+}
+
+async fn empty(cgroup: &CallCgroup) {
+    let mut delay = Duration::from_millis(1);
+    while !cgroup.is_empty() {
+        tokio::time::sleep(delay).await;
+        delay = (delay * 2).min(Duration::from_millis(20));
+    }
+}
+
+/// SIGKILL rounds until the cgroup is empty: a round reaches the children
+/// forked before the previous one took effect.
+async fn killed(cgroup: &CallCgroup) {
+    let mut delay = Duration::from_millis(1);
+    while !cgroup.is_empty() {
+        tokio::time::sleep(delay).await;
+        cgroup.kill_all();
+        delay = (delay * 2).min(Duration::from_millis(20));
+    }
+}
+
+impl Drop for Tree {
+    /// A call cancelled or panicking: everything is killed and reaped here,
+    /// blocking briefly (SIGKILL takes effect at once but for processes in
+    /// uninterruptible sleep).
+    fn drop(&mut self) {
+        if self.finished {
+            return;
+        }
+        self.signal(libc::SIGKILL);
+        let _ = self.process.reap();
+        // The cgroup's own drop waits, bounded, and removes it.
+    }
+}

@@ -1,0 +1,33 @@
+//! The fault-injection suite: each scenario induces one fault against real
+//! processes and files, asserts the outcome (exact error, pids gone, files
+//! gone), then checks the invariants every scenario must leave intact (see
+//! [`harness::Scenario::finish`]).
+//!
+//! Scenarios run one at a time (they measure process-wide descriptors and
+//! memory, and count our children), serialized by the harness whatever
+//! `--test-threads` says. One behaviour per file:
+//!
+//! * `kills`: timeouts, SIGTERM traps, grandchildren, daemons, leftovers,
+//!   cancelled calls, and the process-group fallback;
+//! * `outputs`: hostile output and error files and streams;
+//! * `temp_files`: temp files removed, temp directory full or read-only;
+//! * `state`: unwritable state, SIGKILL during a checkpoint, corrupt files,
+//!   orphans;
+//! * `crash`: the module's process killed in the middle of calls;
+//! * `load`: 10 000 calls, 64 in flight, one in ten faulty;
+//! * `fuzz`: the bridge entry points, configuration and output
+//!   interpretation under proptest;
+//! * `security`: file modes, what is logged, insecure commands.
+
+#[path = "../common/mod.rs"]
+mod common;
+mod harness;
+
+mod crash;
+mod fuzz;
+mod kills;
+mod load;
+mod outputs;
+mod security;
+mod state;
+mod temp_files;
