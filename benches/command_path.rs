@@ -483,7 +483,14 @@ struct UsageCall {
 
 impl UsageCall {
     fn new(dirs: &ModuleDirs, answer: &Path) -> UsageCall {
-        let module = isolator(dirs, &[path_param("isolator_usage_command", answer)]);
+        UsageCall::with(dirs, answer, &[])
+    }
+
+    /// The same with more parameters (e.g. `command_cgroup`).
+    fn with(dirs: &ModuleDirs, answer: &Path, extra: &[(&'static str, String)]) -> UsageCall {
+        let mut parameters = vec![path_param("isolator_usage_command", answer)];
+        parameters.extend_from_slice(extra);
+        let module = isolator(dirs, &parameters);
         prepare(&module, "bench-usage", &container_config());
         UsageCall {
             module,
@@ -616,43 +623,83 @@ fn mib(kib: i64) -> f64 {
 // Target 1: overhead per call
 // ---------------------------------------------------------------------------
 
+/// The same usage call configured otherwise, measured for information
+/// beside the judged one.
+struct Variants {
+    /// `command_cgroup=none`: contained by its process group only, when the
+    /// default places each command in a cgroup of its own.
+    process_group: Option<(String, UsageCall)>,
+    /// Temp files on the scratch area's file system, when it differs from
+    /// the judged one's.
+    on_scratch: Option<(String, UsageCall)>,
+}
+
+impl Variants {
+    fn new(bench: &Bench, name: &str, judged: &UsageCall) -> Variants {
+        let answer = &bench.fixtures.answer;
+        let containment = judged.module.runner().containment().describe();
+        println!("judged configuration: {containment}");
+        let process_group = containment.contains("own cgroup").then(|| {
+            (
+                "core call, command_cgroup=none (process group only)".to_string(),
+                UsageCall::with(
+                    &bench.module_dirs(&format!("{name}-pgroup")),
+                    answer,
+                    &[("command_cgroup", "none".to_string())],
+                ),
+            )
+        });
+        let scratch_fs = filesystem(bench.scratch.path());
+        let on_scratch = (scratch_fs != filesystem(&bench.temp.path)).then(|| {
+            (
+                format!("core call, temp files on {scratch_fs}"),
+                UsageCall::new(
+                    &bench.module_dirs_on_scratch(&format!("{name}-scratch")),
+                    answer,
+                ),
+            )
+        });
+        Variants {
+            process_group,
+            on_scratch,
+        }
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &(String, UsageCall)> {
+        self.process_group.iter().chain(self.on_scratch.iter())
+    }
+}
+
 fn target_overhead(bench: &Bench) -> Summary {
     let dirs = bench.module_dirs("overhead");
     let core = UsageCall::new(&dirs, &bench.fixtures.answer);
     let bare = BareSpawn::new(&dirs.temp, &bench.fixtures.answer);
-    // For information: the same call with its temp files on the scratch
-    // area's file system, when that is another one.
-    let scratch_fs = filesystem(bench.scratch.path());
-    let temp_fs = filesystem(&dirs.temp);
-    let on_scratch = (scratch_fs != temp_fs).then(|| {
-        UsageCall::new(
-            &bench.module_dirs_on_scratch("overhead-scratch"),
-            &bench.fixtures.answer,
-        )
-    });
+    let variants = Variants::new(bench, "overhead", &core);
     let rounds = bench.pick(1500, 40);
     for _ in 0..bench.pick(100, 5) {
         core.run();
         bare.run();
-        if let Some(c) = &on_scratch {
-            c.run();
+        for (_, v) in variants.iter() {
+            v.run();
         }
     }
     let bare_run = || timed(|| bare.run());
     let core_run = || timed(|| core.run());
+    let variant_runs: Vec<_> = variants
+        .iter()
+        .map(|(_, v)| move || timed(|| v.run()))
+        .collect();
     let mut runs: Vec<&dyn Fn() -> f64> = vec![&bare_run, &core_run];
-    let scratch_run = || timed(|| on_scratch.as_ref().map_or((), UsageCall::run));
-    if on_scratch.is_some() {
-        runs.push(&scratch_run);
-    }
+    runs.extend(variant_runs.iter().map(|r| r as &dyn Fn() -> f64));
     let samples = interleave(rounds, &runs);
     let (a, b) = (&samples[0], &samples[1]);
     let ratio = median(b) / median(a);
     let paired: Vec<f64> = b.iter().zip(a).map(|(b, a)| b / a).collect();
     println!(
         "{rounds} interleaved rounds, isolator_usage of a prepared container (input {} bytes), \
-         temp files on {temp_fs}",
-        container_config().len() + 40
+         temp files on {}",
+        container_config().len() + 40,
+        filesystem(&dirs.temp)
     );
     let show = |what: &str, v: &[f64]| {
         println!(
@@ -672,12 +719,13 @@ fn target_overhead(bench: &Bench) -> Summary {
         median(&paired),
         median(b) - median(a)
     );
-    if let Some(c) = samples.get(2) {
-        show(
-            &format!("core call, temp files on {scratch_fs} (information)"),
-            c,
+    for ((what, _), v) in variants.iter().zip(&samples[2..]) {
+        show(&format!("{what} (information)"), v);
+        println!(
+            "    ratio of medians {:.3}, overhead {:.0} us",
+            median(v) / median(a),
+            median(v) - median(a)
         );
-        println!("  ratio of medians {:.3}", median(c) / median(a));
     }
     Summary {
         n: 1,
@@ -1162,9 +1210,13 @@ fn target_throughput(bench: &Bench) -> Summary {
     let bare = Arc::new(BareSpawn::new(&dirs.temp, &bench.fixtures.answer));
     let (calls, in_flight, rounds) = bench.pick((2000, 64, 5), (200, 64, 1));
 
+    // For information: the same with each command contained by its
+    // process group only, when the default gives it a cgroup.
+    let process_group = Variants::new(bench, "throughput", &core).process_group;
+
     // The core: `in_flight` calls started with spawn_call, a new one as
     // each completes.
-    let core_run = || {
+    let core_run_of = |core: &UsageCall| {
         let (tx, rx) = mpsc::channel();
         let started = Instant::now();
         let start_one = || {
@@ -1191,6 +1243,8 @@ fn target_throughput(bench: &Bench) -> Summary {
         }
         calls as f64 / started.elapsed().as_secs_f64()
     };
+    let core_run = || core_run_of(&core);
+    let pgroup_run = || process_group.as_ref().map_or(0.0, |(_, c)| core_run_of(c));
     // Bare spawner 1: `in_flight` threads, each spawning and waiting.
     let threads_run = || {
         let next = Arc::new(AtomicUsize::new(0));
@@ -1292,16 +1346,17 @@ fn target_throughput(bench: &Bench) -> Summary {
     let workers = mesos_command_modules::runtime::WORKER_THREADS;
     let reapers2_run = || reapers_run(workers);
 
-    let samples = interleave(
-        rounds + 1,
-        &[
-            &core_run,
-            &threads_run,
-            &reaper_run,
-            &reapers2_run,
-            &async_run,
-        ],
-    );
+    let mut runs: Vec<&dyn Fn() -> f64> = vec![
+        &core_run,
+        &threads_run,
+        &reaper_run,
+        &reapers2_run,
+        &async_run,
+    ];
+    if process_group.is_some() {
+        runs.push(&pgroup_run);
+    }
+    let samples = interleave(rounds + 1, &runs);
     // The first round warms up.
     let (c, t, r, r2, a) = (
         &samples[0][1..],
@@ -1352,6 +1407,15 @@ fn target_throughput(bench: &Bench) -> Summary {
         median(a),
         list(a)
     );
+    if let (Some((what, _)), Some(p)) = (&process_group, samples.get(5)) {
+        let p = &p[1..];
+        println!(
+            "  {what} (information): median {:>5.0}  [{}], ratio {:.3}",
+            median(p),
+            list(p),
+            median(p) / baseline
+        );
+    }
     println!("  baseline: the fastest bare spawner ({name}); ratio {ratio:.3}");
     Summary {
         n: 3,
@@ -1644,21 +1708,14 @@ fn target_cpu(bench: &Bench) -> Summary {
     let dirs = bench.module_dirs("cpu");
     let core = UsageCall::new(&dirs, &bench.fixtures.answer);
     let bare = BareSpawn::new(&dirs.temp, &bench.fixtures.answer);
-    let scratch_fs = filesystem(bench.scratch.path());
-    let temp_fs = filesystem(&dirs.temp);
-    let on_scratch = (scratch_fs != temp_fs).then(|| {
-        UsageCall::new(
-            &bench.module_dirs_on_scratch("cpu-scratch"),
-            &bench.fixtures.answer,
-        )
-    });
+    let variants = Variants::new(bench, "cpu", &core);
     let (blocks, per_block) = bench.pick((40, 50), (2, 10));
     for _ in 0..20 {
         core.run();
     }
     // Own CPU per call over a block of calls (and, for information, the
     // context switches of the whole process per call in the same block).
-    let switches = std::cell::RefCell::new(vec![Vec::new(); 3]);
+    let switches = std::cell::RefCell::new(vec![Vec::new(); 4]);
     let block = |f: &dyn Fn(), which: usize| {
         let (before, switched) = (self_cpu_us(), context_switches());
         for _ in 0..per_block {
@@ -1670,42 +1727,40 @@ fn target_cpu(bench: &Bench) -> Summary {
     };
     let core_run = || block(&|| core.run(), 0);
     let bare_run = || block(&|| bare.run(), 1);
+    let variant_runs: Vec<_> = variants
+        .iter()
+        .enumerate()
+        .map(|(i, (_, v))| {
+            let block = &block;
+            move || block(&|| v.run(), 2 + i)
+        })
+        .collect();
     let mut runs: Vec<&dyn Fn() -> f64> = vec![&core_run, &bare_run];
-    let scratch_run = || block(&|| on_scratch.as_ref().map_or((), UsageCall::run), 2);
-    if on_scratch.is_some() {
-        runs.push(&scratch_run);
-    }
+    runs.extend(variant_runs.iter().map(|r| r as &dyn Fn() -> f64));
     let samples = interleave(blocks, &runs);
     let (c, b) = (&samples[0], &samples[1]);
     let per_call = median(c);
-    println!(
-        "own CPU (RUSAGE_SELF: user + sys, all threads, children excluded), {blocks} interleaved \
-         blocks of {per_block} calls, temp files on {temp_fs}"
-    );
-    println!(
-        "  core call: median {per_call:.1} us per call (p10 {:.1}, p90 {:.1})",
-        percentile(c, 0.1),
-        percentile(c, 0.9)
-    );
-    println!(
-        "  bare spawn + wait: median {:.1} us per spawn (p10 {:.1}, p90 {:.1})",
-        median(b),
-        percentile(b, 0.1),
-        percentile(b, 0.9)
-    );
-    if let Some(s) = samples.get(2) {
-        println!(
-            "  core call, temp files on {scratch_fs} (information): median {:.1} us per call",
-            median(s)
-        );
-    }
     let switches = switches.into_inner();
     println!(
-        "  context switches of this process per call (voluntary + involuntary): core {:.1}, \
-         bare {:.1}",
-        median(&switches[0]),
-        median(&switches[1])
+        "own CPU (RUSAGE_SELF: user + sys, all threads, children excluded) and context switches \
+         of this process, per call, {blocks} interleaved blocks of {per_block} calls, temp files \
+         on {}",
+        filesystem(&dirs.temp)
     );
+    let show = |what: &str, v: &[f64], sw: &[f64]| {
+        println!(
+            "  {what:<54} median {:>5.1} us (p10 {:>5.1}, p90 {:>5.1}), {:.1} switches",
+            median(v),
+            percentile(v, 0.1),
+            percentile(v, 0.9),
+            median(sw)
+        )
+    };
+    show("core call", c, &switches[0]);
+    show("bare spawn + wait", b, &switches[1]);
+    for (i, ((what, _), v)) in variants.iter().zip(&samples[2..]).enumerate() {
+        show(&format!("{what} (information)"), v, &switches[2 + i]);
+    }
     Summary {
         n: 6,
         name: "module CPU per call",
