@@ -1,19 +1,26 @@
 //! Benchmarks of the command path (project issue 4): what a call of the
 //! core costs against spawning the same command directly.
 //!
-//! Run `scripts/bench` (release build, about three minutes on 2 cores) or
+//! Run `scripts/bench` (release build, a few minutes on 2 cores) or
 //! `scripts/bench --smoke` (every target briefly, timings not judged, as CI
-//! runs it). The last lines are one summary per target:
+//! runs it; outcomes are still checked). `--only=1,3` picks targets. The
+//! last lines are one summary per target:
 //! `target <n> <name>: <measured> vs <target>: pass|fail`.
 //!
 //! The machine is shared and noisy, so each timing target compares two
-//! things measured in the same run, interleaved (A B B A ...), by their
-//! medians. Every figure printed is measured in the run that prints it.
+//! things measured in the same run, interleaved (A B, B A, ...), by their
+//! medians. Every figure printed is measured in the run that prints it, and
+//! the load average is printed at both ends.
 //!
 //! The command is a tiny C program compiled here with `cc` into a temp
 //! directory (`CC` overrides the compiler): it writes `{"timestamp":1}` to
 //! its output file (a valid `ResourceStatistics` for `isolator_usage`),
 //! writes nothing (a watch that reports no limitation) or sleeps one second.
+//! The judged call is an `isolator_usage` of a prepared container, made
+//! through `Module::spawn_call` as the shim makes it, with the module's
+//! default configuration; the same call with `command_cgroup=none`, and
+//! with its temp files on the scratch file system, is measured beside it
+//! for information.
 //!
 //! Targets 2 and 5 run in child processes of this binary (`--child-rss`,
 //! `--child-watch`), so that a 4 GiB heap and a thousand watch loops are
