@@ -1,0 +1,924 @@
+#!/usr/bin/env python3
+"""End-to-end suite: libmesos_command_modules.so in a real Mesos 1.11.0.
+
+Starts a mesos-master and a mesos-agent on 127.0.0.1 that load the freshly
+built module (a hook and an isolator, plus a hook on the master), launches
+tasks with mesos-execute and checks, through the HTTP endpoints, the task
+sandboxes and the calls recorded by the commands (tests/e2e/command.py),
+that every Mesos call reaches its command and that every answer takes effect.
+
+Finds Mesos through MESOS_BUILD_DIR (a build tree: src/mesos-master, ...) or
+an installed mesos-master on PATH, and the module through
+MESOS_COMMAND_MODULES_LIB or build/libmesos_command_modules.so. Without
+either it prints one "e2e: skipped: ..." line and exits 0.
+
+Usage: tests/e2e/run.py [-k SUBSTRING]... [--keep] [--list]
+Exit status: 0 when every selected scenario passed (or the suite was
+skipped), 1 otherwise. Everything it started is killed on every path.
+"""
+
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent.parent
+
+MESOS_VERSION = "1.11.0"
+HOOK = "com_criteo_mesos_CommandHook"
+ISOLATOR = "com_criteo_mesos_CommandIsolator"
+AGENT_HOOK_NAME = "e2e_hook"
+MASTER_HOOK_NAME = "e2e_master_hook"
+ISOLATOR_NAME = "e2e_isolator"
+
+# Scenario knobs.
+HOOK_TIMEOUT = 2  # seconds: the hanging hook command is killed after this
+HANG_SECONDS = 60  # how long the hanging command would sleep
+SLEEP_SECONDS = 3  # prepare's sleep in the concurrency scenario
+CONCURRENT = 4  # tasks launched at once in the concurrency scenario
+RUN_TIMEOUT = int(os.environ.get("E2E_TIMEOUT", "900"))  # the whole run
+
+HOOK_METHODS = [
+    "hook_slave_run_task_label_decorator",
+    "hook_slave_executor_environment_decorator",
+    "hook_slave_post_fetch_hook",
+    "hook_slave_remove_executor_hook",
+    "hook_slave_task_status_decorator",
+    "hook_slave_attributes_decorator",
+]
+MASTER_HOOK_METHODS = [
+    "hook_master_launch_task_label_decorator",
+    "hook_master_slave_lost_hook",
+]
+ISOLATOR_METHODS = [
+    "isolator_recover",
+    "isolator_prepare",
+    "isolator_isolate",
+    "isolator_watch",
+    "isolator_update",
+    "isolator_usage",
+    "isolator_status",
+    "isolator_cleanup",
+]
+LIMITATION_MESSAGE = "e2e: limitation reported by the watch command"
+
+
+class Failure(Exception):
+    """A check that did not hold."""
+
+
+class Aborted(BaseException):
+    """The run timed out or was interrupted (a BaseException, so that no
+    `except OSError` of a probe swallows it)."""
+
+
+def check(condition, message):
+    if not condition:
+        raise Failure(message)
+
+
+def wait_for(what, probe, timeout, interval=0.25):
+    """Calls `probe` until it returns a truthy value, for at most `timeout`
+    seconds; returns that value or raises Failure naming `what`."""
+    deadline = time.monotonic() + timeout
+    last_error = None
+    while True:
+        try:
+            value = probe()
+            if value:
+                return value
+        except (OSError, ValueError, KeyError) as e:
+            last_error = e
+        if time.monotonic() >= deadline:
+            detail = f" (last error: {last_error})" if last_error else ""
+            raise Failure(f"timed out after {timeout}s waiting for {what}{detail}")
+        time.sleep(interval)
+
+
+def log(message):
+    print(message, flush=True)
+
+
+# --- Discovery -------------------------------------------------------------
+
+
+def is_executable(path):
+    return path is not None and os.path.isfile(path) and os.access(path, os.X_OK)
+
+
+class Mesos:
+    def __init__(self, master, agent, execute, launcher_dir):
+        self.master = master
+        self.agent = agent
+        self.execute = execute
+        self.launcher_dir = launcher_dir
+
+
+def find_mesos():
+    """Returns (Mesos, None) or (None, reason to skip)."""
+    build = os.environ.get("MESOS_BUILD_DIR")
+    if build:
+        src = Path(build) / "src"
+        paths = [src / n for n in ("mesos-master", "mesos-agent", "mesos-execute")]
+        missing = [p.name for p in paths if not is_executable(p)]
+        if missing:
+            return None, (
+                f"no Mesos build (MESOS_BUILD_DIR={build} has no built "
+                f"src/{', src/'.join(missing)})"
+            )
+        return Mesos(*[str(p) for p in paths], str(src)), None
+    master = shutil.which("mesos-master")
+    if master is None:
+        return None, (
+            "no Mesos build (set MESOS_BUILD_DIR to a Mesos 1.11.0 build tree, "
+            "or put an installed mesos-master on PATH)"
+        )
+    agent = shutil.which("mesos-agent")
+    execute = shutil.which("mesos-execute")
+    if agent is None or execute is None:
+        return None, "no Mesos build (mesos-master is on PATH, mesos-agent or mesos-execute is not)"
+    prefix = Path(os.path.realpath(master)).parent.parent
+    launcher_dir = None
+    for candidate in (prefix / "libexec" / "mesos", prefix / "lib" / "mesos"):
+        if is_executable(candidate / "mesos-containerizer"):
+            launcher_dir = str(candidate)
+            break
+    if launcher_dir is None:
+        return None, f"no Mesos build (no mesos-containerizer under {prefix}/libexec/mesos)"
+    return Mesos(master, agent, execute, launcher_dir), None
+
+
+def find_module():
+    lib = os.environ.get("MESOS_COMMAND_MODULES_LIB")
+    if lib:
+        if not os.path.isfile(lib):
+            return None, f"no module library (MESOS_COMMAND_MODULES_LIB={lib} does not exist)"
+        return os.path.abspath(lib), None
+    default = REPO / "build" / "libmesos_command_modules.so"
+    if default.is_file():
+        return str(default), None
+    return None, (
+        "no module library (build it with CMake into build/, or set "
+        "MESOS_COMMAND_MODULES_LIB to libmesos_command_modules.so)"
+    )
+
+
+def mesos_version(binary):
+    try:
+        out = subprocess.run(
+            [binary, "--version"], capture_output=True, text=True, timeout=30,
+            env=child_environment(),
+        ).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    match = re.search(r"mesos (\S+)", out)
+    return match.group(1) if match else None
+
+
+# --- Processes ---------------------------------------------------------------
+
+
+def child_environment(extra=None):
+    """The environment of every Mesos process: no MESOS_* variable of ours
+    (Mesos reads MESOS_<FLAG> variables as flags), loopback only."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MESOS_", "LIBPROCESS_"))}
+    env["LIBPROCESS_IP"] = "127.0.0.1"
+    env.update(extra or {})
+    return env
+
+
+class Processes:
+    """Every process the suite started, each in its own process group, and
+    the directory under which anything they started has its working
+    directory (executors and tasks live in their own sessions)."""
+
+    def __init__(self, root):
+        self.root = os.path.realpath(root)
+        self.started = []
+
+    def start(self, args, log_path, cwd=None):
+        with open(log_path, "ab") as out:
+            proc = subprocess.Popen(
+                args,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                cwd=cwd or self.root,
+                env=child_environment(),
+                start_new_session=True,
+            )
+        self.started.append(proc)
+        return proc
+
+    @staticmethod
+    def kill(proc, sig=signal.SIGKILL):
+        if proc.poll() is None:
+            try:
+                os.killpg(proc.pid, sig)
+            except ProcessLookupError:
+                pass
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            pass
+
+    def descendants_left(self):
+        """Pids of processes whose working directory is under the root:
+        executors, tasks and commands that outlived the agent."""
+        pids = []
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit() or int(entry) == os.getpid():
+                continue
+            try:
+                cwd = os.readlink(f"/proc/{entry}/cwd")
+            except OSError:
+                continue
+            if cwd == self.root or cwd.startswith(self.root + "/"):
+                pids.append(int(entry))
+        return pids
+
+    def kill_all(self):
+        for proc in reversed(self.started):
+            self.kill(proc)
+        for _ in range(10):
+            pids = self.descendants_left()
+            if not pids:
+                return
+            for pid in pids:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            time.sleep(0.2)
+
+
+def tail(path, lines=25):
+    try:
+        text = Path(path).read_text(errors="replace")
+    except OSError as e:
+        return f"    ({e})"
+    return "\n".join("    " + l for l in text.splitlines()[-lines:])
+
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def http_json(port, path, timeout=10):
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=timeout) as r:
+        return json.loads(r.read().decode())
+
+
+def walk(value):
+    """Every dict inside a JSON value."""
+    if isinstance(value, dict):
+        yield value
+        for v in value.values():
+            yield from walk(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from walk(v)
+
+
+# --- The cluster -------------------------------------------------------------
+
+
+class Cluster:
+    def __init__(self, root, mesos, library):
+        self.root = Path(root)
+        self.mesos = mesos
+        self.library = library
+        self.procs = Processes(root)
+        for d in ("bin", "records", "control", "logs", "execute", "tmp", "state",
+                  "master", "agent/work", "agent/runtime", "agent/fetch"):
+            (self.root / d).mkdir(parents=True, exist_ok=True)
+        self.master_port = free_port()
+        self.agent_port = free_port()
+        self.master = None
+        self.agent = None
+        self.agent_starts = 0
+        self.executes = {}
+        self.install_commands()
+        self.write_modules()
+
+    # Commands and modules.json
+
+    def install_commands(self):
+        source = (HERE / "command.py").read_text()
+        shebang = f"#!{sys.executable}\n"
+        body = source.split("\n", 1)[1] if source.startswith("#!") else source
+        for method in HOOK_METHODS + MASTER_HOOK_METHODS + ISOLATOR_METHODS:
+            path = self.root / "bin" / method
+            path.write_text(shebang + body)
+            path.chmod(0o755)
+        (self.root / "bin" / "command.json").write_text(json.dumps({
+            "sleep_seconds": SLEEP_SECONDS,
+            "hang_seconds": HANG_SECONDS,
+        }))
+
+    def parameters(self, name, methods, extra):
+        params = [{"key": "module_name", "value": name},
+                  {"key": "temp_directory", "value": str(self.root / "tmp")}]
+        for method in methods:
+            params.append({"key": f"{method}_command", "value": str(self.root / "bin" / method)})
+        for key, value in extra.items():
+            params.append({"key": key, "value": str(value)})
+        return params
+
+    def write_modules(self):
+        agent = {"libraries": [{"file": self.library, "modules": [
+            {"name": HOOK, "parameters": self.parameters(AGENT_HOOK_NAME, HOOK_METHODS, {
+                "hook_slave_run_task_label_decorator_timeout": HOOK_TIMEOUT,
+                "kill_grace_period": 1,
+            })},
+            {"name": ISOLATOR, "parameters": self.parameters(ISOLATOR_NAME, ISOLATOR_METHODS, {
+                "isolator_watch_frequence": 1,
+                "state_directory": self.root / "state",
+                "isolator_prepare_timeout": 60,
+            })},
+        ]}]}
+        master = {"libraries": [{"file": self.library, "modules": [
+            {"name": HOOK, "parameters": self.parameters(MASTER_HOOK_NAME, MASTER_HOOK_METHODS, {})},
+        ]}]}
+        (self.root / "agent-modules.json").write_text(json.dumps(agent, indent=2))
+        (self.root / "master-modules.json").write_text(json.dumps(master, indent=2))
+
+    # Master and agent
+
+    def start_master(self):
+        args = [
+            self.mesos.master,
+            "--ip=127.0.0.1",
+            f"--port={self.master_port}",
+            "--registry=in_memory",
+            f"--work_dir={self.root / 'master'}",
+            "--allocation_interval=100ms",
+            "--no-hostname_lookup",
+            f"--modules=file://{self.root / 'master-modules.json'}",
+            f"--hooks={HOOK}",
+        ]
+        self.master = self.procs.start(args, self.root / "logs" / "master.log")
+        wait_for("the master to answer /health", self.master_health, 60)
+
+    def master_health(self):
+        self.check_alive(self.master, "master")
+        with urllib.request.urlopen(
+                f"http://127.0.0.1:{self.master_port}/health", timeout=5) as r:
+            return r.status == 200
+
+    def agent_log_path(self, start=None):
+        return self.root / "logs" / f"agent-{start or self.agent_starts}.log"
+
+    def start_agent(self):
+        self.agent_starts += 1
+        args = [
+            self.mesos.agent,
+            f"--master=127.0.0.1:{self.master_port}",
+            "--ip=127.0.0.1",
+            f"--port={self.agent_port}",
+            "--hostname=127.0.0.1",
+            f"--work_dir={self.root / 'agent' / 'work'}",
+            f"--runtime_dir={self.root / 'agent' / 'runtime'}",
+            f"--fetcher_cache_dir={self.root / 'agent' / 'fetch'}",
+            f"--modules=file://{self.root / 'agent-modules.json'}",
+            f"--hooks={HOOK}",
+            f"--isolation=filesystem/posix,{ISOLATOR}",
+            "--launcher=posix",
+            "--no-systemd_enable_support",
+            f"--launcher_dir={self.mesos.launcher_dir}",
+            "--resources=cpus:4;mem:4096;disk:4096;ports:[31000-32000]",
+            "--recover=reconnect",
+            "--registration_backoff_factor=100ms",
+            "--executor_registration_timeout=2mins",
+            "--executor_shutdown_grace_period=5secs",
+        ]
+        if os.geteuid() != 0:
+            args.append("--no-switch_user")
+        self.agent = self.procs.start(args, self.agent_log_path())
+        wait_for("the agent to register with the master", self.agent_registered, 90)
+
+    def agent_registered(self):
+        self.check_alive(self.agent, "agent")
+        return self.master_sees_agent()
+
+    def master_sees_agent(self):
+        """Whether the master has the agent as an active agent."""
+        state = http_json(self.master_port, "/state")
+        return any(s.get("active") and s.get("pid", "").endswith(f"@127.0.0.1:{self.agent_port}")
+                   for s in state.get("slaves", []))
+
+    def check_alive(self, proc, what):
+        if proc is None or proc.poll() is not None:
+            code = None if proc is None else proc.returncode
+            path = self.agent_log_path() if what == "agent" else self.root / "logs" / "master.log"
+            raise Failure(f"the {what} is not running (exit status {code}); the end of "
+                          f"{path}:\n{tail(path)}")
+
+    def kill_agent(self):
+        Processes.kill(self.agent, signal.SIGKILL)
+
+    def agent_log(self, start=None):
+        try:
+            return self.agent_log_path(start).read_text(errors="replace")
+        except OSError:
+            return ""
+
+    # Tasks
+
+    def launch(self, name, command, checkpoint=False):
+        args = [
+            self.mesos.execute,
+            f"--master=127.0.0.1:{self.master_port}",
+            f"--name={name}",
+            f"--command={command}",
+            "--resources=cpus:0.1;mem:32",
+        ]
+        if checkpoint:
+            args.append("--checkpoint")
+        self.executes[name] = self.procs.start(args, self.root / "execute" / f"{name}.log")
+
+    def execute_output(self, name):
+        try:
+            return (self.root / "execute" / f"{name}.log").read_text(errors="replace")
+        except OSError:
+            return ""
+
+    def waiting_command(self, name, output="env"):
+        """A shell command that prints `output`, says it started, then waits
+        (at most two minutes) for run.py to release it."""
+        started = self.root / "control" / f"started-{name}"
+        release = self.root / "control" / f"release-{name}"
+        return (f"{output}; touch {started}; i=0; "
+                f"while [ ! -e {release} ] && [ $i -lt 600 ]; do sleep 0.2; i=$((i+1)); done")
+
+    def release(self, name):
+        (self.root / "control" / f"release-{name}").touch()
+
+    def release_all(self):
+        for name in self.executes:
+            try:
+                self.release(name)
+            except OSError:
+                pass
+
+    def master_task(self, name):
+        state = http_json(self.master_port, "/state")
+        for obj in walk(state):
+            if obj.get("id") == name and "statuses" in obj and "framework_id" in obj:
+                return obj
+        return None
+
+    def wait_task(self, name, states, timeout):
+        """The master's view of task `name` once it is in one of `states`."""
+        def probe():
+            self.check_alive(self.agent, "agent")
+            task = self.master_task(name)
+            return task if task and task.get("state") in states else None
+        try:
+            return wait_for(f"task {name} to reach {'/'.join(states)}", probe, timeout)
+        except Failure as e:
+            task = None
+            try:
+                task = self.master_task(name)
+            except (OSError, ValueError):
+                pass
+            seen = task.get("state") if task else "unknown to the master"
+            raise Failure(f"{e}; the task is {seen}") from None
+
+    def agent_task(self, name):
+        state = http_json(self.agent_port, "/state")
+        for obj in walk(state):
+            if obj.get("id") == name and "framework_id" in obj and "state" in obj \
+                    and "executor_id" in obj:
+                return obj
+        return None
+
+    def sandbox(self, name):
+        """The sandbox of the executor of command task `name`."""
+        state = http_json(self.agent_port, "/state")
+        for obj in walk(state):
+            if obj.get("id") == name and "directory" in obj:
+                return Path(obj["directory"])
+        prepared = self.records("isolator_prepare", task=name)
+        if prepared:
+            return Path(prepared[-1]["input"]["container_config"]["directory"])
+        return None
+
+    def stdout(self, name):
+        directory = self.sandbox(name)
+        if directory is None:
+            return ""
+        try:
+            return (directory / "stdout").read_text(errors="replace")
+        except OSError:
+            return ""
+
+    # Records of the commands
+
+    def records(self, method, task=None, container_id=None, finished=True):
+        directory = self.root / "records" / method
+        out = []
+        if not directory.is_dir():
+            return out
+        for path in sorted(directory.glob("*.json")):
+            try:
+                record = json.loads(path.read_text())
+            except (OSError, ValueError):
+                continue
+            if task is not None and record.get("task") != task:
+                continue
+            if container_id is not None and record.get("container_id") != container_id:
+                continue
+            if finished and record.get("end") is None:
+                continue
+            out.append(record)
+        return out
+
+    def wait_record(self, method, timeout=30, **match):
+        return wait_for(f"a {method} call for {match}",
+                        lambda: self.records(method, **match), timeout)[-1]
+
+    def stop(self):
+        self.release_all()
+        self.procs.kill_all()
+
+
+# --- Scenarios -------------------------------------------------------------
+
+SCENARIOS = []
+
+
+def scenario(fn):
+    SCENARIOS.append((fn.__name__.replace("scenario_", "").replace("_", "-"), fn))
+    return fn
+
+
+def container_of(c, name):
+    """The container id of command task `name`, from its prepare call."""
+    return c.wait_record("isolator_prepare", task=name)["container_id"]
+
+
+def labels_of(obj):
+    """The labels of a task or status in /state, as a dict."""
+    labels = obj.get("labels", [])
+    if isinstance(labels, dict):
+        labels = labels.get("labels", [])
+    return {l.get("key"): l.get("value") for l in labels}
+
+
+@scenario
+def scenario_hooks(c):
+    """Label and environment decorators, post-fetch, remove-executor, the
+    task status and attributes decorators, and the master's label
+    decorator."""
+    name = "e2e-hooks"
+    c.launch(name, "env; echo e2e-done")
+    task = c.wait_task(name, ["TASK_FINISHED"], 120)
+
+    agent_task = wait_for(f"the agent to know task {name}", lambda: c.agent_task(name), 30)
+    labels = labels_of(agent_task)
+    check(labels.get("e2e_agent_label") == "from-agent-hook",
+          f"the agent label decorator's label is not on the launched task: {labels}")
+    check(labels.get("e2e_master_label") == "from-master-hook",
+          f"the master label decorator's label is not on the launched task: {labels}")
+
+    out = wait_for(f"{name}'s stdout", lambda: "e2e-done" in c.stdout(name) and c.stdout(name), 30)
+    check("E2E_HOOK_ENV=from-environment-decorator" in out,
+          "the environment decorator's variable is not in the task's environment")
+
+    fetched = c.wait_record("hook_slave_post_fetch_hook", task=name)
+    check(fetched["input"].get("directory") == str(c.sandbox(name)),
+          f"post_fetch got directory {fetched['input'].get('directory')}, the sandbox is "
+          f"{c.sandbox(name)}")
+    check(isinstance(fetched["input"].get("container_id"), dict),
+          "post_fetch got no container_id")
+
+    removed = c.wait_record("hook_slave_remove_executor_hook", task=name, timeout=60)
+    check(removed["input"].get("framework_info", {}).get("name"),
+          "remove_executor got no framework_info")
+
+    status_labels = [labels_of(s) for s in task.get("statuses", [])]
+    check(any(l.get("e2e_status_label") == "from-status-decorator" for l in status_labels),
+          f"the status decorator's label is on none of the task's statuses: {status_labels}")
+
+    state = http_json(c.master_port, "/state")
+    attributes = [s.get("attributes", {}) for s in state.get("slaves", [])]
+    check(any(a.get("e2e_attribute") == "from-attributes-decorator" for a in attributes),
+          f"the attributes decorator's attribute is not on the agent: {attributes}")
+
+
+@scenario
+def scenario_isolator_lifecycle(c):
+    """prepare's ContainerLaunchInfo, isolate's pid, usage, status and the
+    ContainerConfig given to cleanup."""
+    name = "e2e-lifecycle"
+    c.launch(name, c.waiting_command(name))
+    task = c.wait_task(name, ["TASK_RUNNING"], 120)
+    container = container_of(c, name)
+
+    prepared = c.records("isolator_prepare", task=name)[-1]
+    config = prepared["input"].get("container_config", {})
+    check(config.get("task_info", {}).get("name") == name,
+          "prepare's container_config has no task_info for the task")
+    out = wait_for(f"{name}'s environment in its stdout",
+                   lambda: "MESOS_SANDBOX" in c.stdout(name) and c.stdout(name), 30)
+    check("E2E_PREPARE_ENV=from-isolator-prepare" in out,
+          "the variable of prepare's ContainerLaunchInfo is not in the task's environment")
+
+    isolated = c.wait_record("isolator_isolate", container_id=container)
+    pid = isolated["input"].get("pid")
+    check(isinstance(pid, int) and pid > 1, f"isolate got pid {pid!r}")
+    check(isolated["input"].get("container_config", {}).get("task_info", {}).get("name") == name,
+          "isolate got no container_config")
+
+    def container_view():
+        for entry in http_json(c.agent_port, "/containers"):
+            if entry.get("container_id") == container:
+                return entry
+        return None
+    view = wait_for(f"container {container} in the agent's /containers", container_view, 30)
+    executor_pid = view.get("status", {}).get("executor_pid")
+    check(executor_pid == pid,
+          f"isolate got pid {pid}, the agent's /containers says executor_pid {executor_pid}")
+
+    def statistics():
+        for entry in http_json(c.agent_port, "/monitor/statistics"):
+            if entry.get("executor_id") == name:
+                return entry.get("statistics")
+        return None
+    stats = wait_for(f"{name} in /monitor/statistics", statistics, 30)
+    check(stats.get("cpus_user_time_secs") == 123.25 and stats.get("mem_rss_bytes") == 4242424
+          and stats.get("processes") == 7,
+          f"the usage command's figures are not in /monitor/statistics: {stats}")
+    check(c.records("isolator_usage", container_id=container),
+          "no usage call was recorded for the container")
+
+    def network_status():
+        for status in (c.master_task(name) or {}).get("statuses", []):
+            for info in status.get("container_status", {}).get("network_infos", []):
+                for address in info.get("ip_addresses", []):
+                    if address.get("ip_address") == "127.0.0.42":
+                        return status
+        return None
+    wait_for("the status command's network info in the task's statuses", network_status, 30)
+
+    cleaned_before = c.records("isolator_cleanup", container_id=container)
+    check(not cleaned_before, "cleanup ran while the task was still running")
+    c.release(name)
+    c.wait_task(name, ["TASK_FINISHED"], 60)
+    cleaned = c.wait_record("isolator_cleanup", container_id=container, timeout=60)
+    cleanup_config = cleaned["input"].get("container_config", {})
+    check(cleanup_config.get("task_info", {}).get("name") == name
+          and cleanup_config.get("directory") == config.get("directory"),
+          f"cleanup did not receive the container's ContainerConfig: {cleaned['input']}")
+
+    # The watch loop of a cleaned-up container stops (watch runs every 1 s).
+    time.sleep(3)
+    late = [r for r in c.records("isolator_watch", container_id=container, finished=False)
+            if r["start"] > cleaned["end"] + 1.5]
+    check(not late, f"watch still ran {len(late)} times for {container} after its cleanup")
+
+
+@scenario
+def scenario_watch_limitation(c):
+    """A watch that reports a limitation ends the task with TASK_FAILED and
+    the command's message."""
+    name = "e2e-limit"
+    c.launch(name, c.waiting_command(name, output="echo limited"))
+    task = c.wait_task(name, ["TASK_FAILED", "TASK_FINISHED", "TASK_KILLED", "TASK_LOST",
+                              "TASK_ERROR", "TASK_GONE"], 120)
+    check(task["state"] == "TASK_FAILED",
+          f"the limited task ended {task['state']}, expected TASK_FAILED")
+    # /state shows no status message; mesos-execute prints every update's.
+    output = wait_for("mesos-execute to print the TASK_FAILED update",
+                      lambda: "TASK_FAILED" in c.execute_output(name) and c.execute_output(name),
+                      30)
+    failed = output[output.index("TASK_FAILED"):]
+    check(LIMITATION_MESSAGE in failed,
+          f"the TASK_FAILED update does not carry the command's message:\n{failed}")
+    container = container_of(c, name)
+    c.wait_record("isolator_cleanup", container_id=container, timeout=60)
+
+
+@scenario
+def scenario_faulty_hooks(c):
+    """A hook command that hangs and one that prints garbage leave the agent
+    running, the task launched, and the failure in the agent's log."""
+    for name, expected in (("e2e-hang", "took too long to execute"),
+                           ("e2e-garbage", "returned invalid output")):
+        started = time.monotonic()
+        c.launch(name, "echo faulty")
+        task = c.wait_task(name, ["TASK_FINISHED", "TASK_FAILED"], 120)
+        check(task["state"] == "TASK_FINISHED",
+              f"{name} ended {task['state']} instead of TASK_FINISHED")
+        agent_task = wait_for(f"the agent to know {name}", lambda: c.agent_task(name), 30)
+        check("e2e_agent_label" not in labels_of(agent_task),
+              f"{name} carries a label although its decorator failed")
+        command = str(c.root / "bin" / "hook_slave_run_task_label_decorator")
+        lines = wait_for(
+            f"the agent's log to report the {name} failure",
+            lambda: [l for l in c.agent_log().splitlines()
+                     if expected in l and command in l], 30)
+        check(c.agent.poll() is None, f"the agent died after {name}")
+        log(f"    {name}: {time.monotonic() - started:.1f}s, agent log: {lines[0].strip()}")
+    with urllib.request.urlopen(f"http://127.0.0.1:{c.agent_port}/health", timeout=5) as r:
+        check(r.status == 200, "the agent's /health does not answer 200")
+
+
+@scenario
+def scenario_concurrent_prepare(c):
+    """N concurrent launches whose prepare command sleeps S seconds all
+    finish in about S seconds, not N x S."""
+    names = [f"e2e-sleepy-{i}" for i in range(CONCURRENT)]
+    started = time.monotonic()
+    for name in names:
+        c.launch(name, "echo sleepy")
+    for name in names:
+        task = c.wait_task(name, ["TASK_FINISHED", "TASK_FAILED"], 60 + CONCURRENT * SLEEP_SECONDS)
+        check(task["state"] == "TASK_FINISHED", f"{name} ended {task['state']}")
+    elapsed = time.monotonic() - started
+    calls = [c.records("isolator_prepare", task=n)[-1] for n in names]
+    first_start = min(r["start"] for r in calls)
+    last_end = max(r["end"] for r in calls)
+    window = last_end - first_start
+    overlap = min(r["end"] for r in calls) - max(r["start"] for r in calls)
+    log(f"    prepare calls spanned {window:.1f}s (serial would be "
+        f"{CONCURRENT * SLEEP_SECONDS}s), all {CONCURRENT} overlapped for {overlap:.1f}s; "
+        f"launch to last TASK_FINISHED {elapsed:.1f}s")
+    check(window < SLEEP_SECONDS * CONCURRENT * 0.6,
+          f"the {CONCURRENT} prepare calls took {window:.1f}s from the first start to the last "
+          f"end: they ran one after the other")
+    check(overlap > 0, "the prepare calls did not all run at the same time")
+
+
+@scenario
+def scenario_metrics(c):
+    """The module's metrics are in /metrics/snapshot."""
+    snapshot = http_json(c.agent_port, "/metrics/snapshot")
+
+    def value(module, method, counter):
+        key = f"command_modules/{module}/{method}/{counter}"
+        check(key in snapshot, f"{key} is not in the agent's /metrics/snapshot; the module's "
+              f"keys are {sorted(k for k in snapshot if k.startswith('command_modules/'))}")
+        return snapshot[key]
+
+    prepares = len(c.records("isolator_prepare"))
+    check(prepares > 0, "no prepare was recorded")
+    check(value(ISOLATOR_NAME, "isolator_prepare", "calls") >= prepares,
+          f"isolator_prepare/calls is below the {prepares} recorded calls")
+    for method in ISOLATOR_METHODS:
+        if method != "isolator_recover":
+            value(ISOLATOR_NAME, method, "errors")
+    check(value(AGENT_HOOK_NAME, "hook_slave_run_task_label_decorator", "timeouts") >= 1,
+          "the hanging label decorator was not counted as a timeout")
+    check(value(AGENT_HOOK_NAME, "hook_slave_run_task_label_decorator", "errors") >= 1,
+          "the failing label decorator calls were not counted as errors")
+    check(any(k.startswith(f"command_modules/{ISOLATOR_NAME}/isolator_prepare/duration_ms")
+              for k in snapshot), "no isolator_prepare duration timer in /metrics/snapshot")
+
+    master = http_json(c.master_port, "/metrics/snapshot")
+    key = f"command_modules/{MASTER_HOOK_NAME}/hook_master_launch_task_label_decorator/calls"
+    check(master.get(key, 0) >= 1, f"{key} is missing or zero in the master's /metrics/snapshot")
+
+
+@scenario
+def scenario_agent_recovery(c):
+    """An agent killed with SIGKILL between prepare and cleanup recovers
+    (same work_dir and runtime_dir, --recover=reconnect), and cleanup still
+    receives the ContainerConfig."""
+    name = "e2e-recover"
+    c.launch(name, c.waiting_command(name), checkpoint=True)
+    c.wait_task(name, ["TASK_RUNNING"], 120)
+    container = container_of(c, name)
+    config = c.records("isolator_prepare", task=name)[-1]["input"]["container_config"]
+    recovers_before = len(c.records("isolator_recover"))
+
+    c.kill_agent()
+    check(not c.records("isolator_cleanup", container_id=container),
+          "cleanup ran before the agent was killed")
+    wait_for("the master to see the agent go", lambda: not c.master_sees_agent(), 60)
+    c.start_agent()
+    recovered = wait_for("the restarted agent's recover call",
+                         lambda: c.records("isolator_recover")[recovers_before:], 60)[-1]
+    states = recovered["input"].get("states", [])
+    ids = [s.get("container_id", {}).get("value") for s in states]
+    check(container in ids, f"recover's states do not hold {container}: {ids}")
+    wait_for(f"the agent to know {name} again", lambda: c.agent_task(name), 60)
+    restarted = recovered["end"]
+    wait_for(f"watch to run again for the recovered {container}",
+             lambda: [r for r in c.records("isolator_watch", container_id=container)
+                      if r["start"] > restarted], 30)
+
+    c.release(name)
+    c.wait_task(name, ["TASK_FINISHED"], 120)
+    cleaned = c.wait_record("isolator_cleanup", container_id=container, timeout=60)
+    cleanup_config = cleaned["input"].get("container_config", {})
+    check(cleanup_config.get("directory") == config.get("directory")
+          and cleanup_config.get("task_info", {}).get("name") == name,
+          f"cleanup after recovery did not receive the ContainerConfig: {cleaned['input']}")
+    check(c.agent.poll() is None, "the restarted agent died")
+
+
+# --- Main --------------------------------------------------------------------
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("-k", action="append", default=[], metavar="SUBSTRING",
+                        help="run only scenarios whose name contains SUBSTRING")
+    parser.add_argument("--keep", action="store_true",
+                        help="keep the work directory (logs, records) even on success")
+    parser.add_argument("--list", action="store_true", help="list the scenarios")
+    args = parser.parse_args()
+
+    if args.list:
+        for name, fn in SCENARIOS:
+            print(f"{name}: {' '.join((fn.__doc__ or '').split())}")
+        return 0
+
+    mesos, reason = find_mesos()
+    if mesos is None:
+        print(f"e2e: skipped: {reason}")
+        return 0
+    library, reason = find_module()
+    if library is None:
+        print(f"e2e: skipped: {reason}")
+        return 0
+    version = mesos_version(mesos.master)
+    if version != MESOS_VERSION:
+        print(f"e2e: skipped: the Mesos found ({mesos.master}) is {version or 'of unknown version'}, "
+              f"the module needs {MESOS_VERSION}")
+        return 0
+
+    selected = [(n, f) for n, f in SCENARIOS if not args.k or any(k in n for k in args.k)]
+    root = tempfile.mkdtemp(prefix="mcm-e2e-")
+    cluster = None
+    results = []
+
+    def on_signal(signum, _frame):
+        raise Aborted(f"interrupted by signal {signum}")
+
+    def on_alarm(_signum, _frame):
+        raise Aborted(f"the whole run took more than {RUN_TIMEOUT}s (E2E_TIMEOUT)")
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGHUP, on_signal)
+    signal.signal(signal.SIGALRM, on_alarm)
+    signal.alarm(RUN_TIMEOUT)
+    log(f"e2e: Mesos {version} from {mesos.master}, module {library}, work directory {root}")
+    try:
+        cluster = Cluster(root, mesos, library)
+        cluster.start_master()
+        cluster.start_agent()
+        for name, fn in selected:
+            started = time.monotonic()
+            try:
+                fn(cluster)
+                results.append((name, None))
+                log(f"ok      {name} ({time.monotonic() - started:.1f}s)")
+            except Failure as e:
+                results.append((name, str(e)))
+                log(f"FAILED  {name} ({time.monotonic() - started:.1f}s): {e}")
+    except (Failure, Aborted, KeyboardInterrupt) as e:
+        log(f"e2e: stopped: {e}")
+        done = {n for n, _ in results}
+        for name, _ in selected:
+            if name not in done:
+                results.append((name, "not run"))
+                log(f"FAILED  {name}: not run")
+    except Exception:  # a bug of the suite: report it as a failure, clean up
+        traceback.print_exc()
+        done = {n for n, _ in results}
+        results.extend((n, "not run: the suite crashed") for n, _ in selected if n not in done)
+    finally:
+        signal.alarm(0)
+        if cluster is not None:
+            cluster.stop()
+        else:
+            Processes(root).kill_all()
+
+    failed = [n for n, e in results if e]
+    if failed or args.keep:
+        log(f"e2e: logs and records kept in {root} (logs/, records/)")
+    else:
+        shutil.rmtree(root, ignore_errors=True)
+    print(f"e2e: {len(results) - len(failed)} passed, {len(failed)} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
