@@ -1231,8 +1231,10 @@ fn target_throughput(bench: &Bench) -> Summary {
             core.module.spawn_call(
                 Method::IsolatorUsage,
                 vec![core.id.clone()],
+                // The time the call completed, not the time this thread
+                // got to read it.
                 move |outcome| {
-                    let _ = tx.send(outcome);
+                    let _ = tx.send((outcome, Instant::now()));
                 },
             );
         };
@@ -1241,38 +1243,41 @@ fn target_throughput(bench: &Bench) -> Summary {
             start_one();
             issued += 1;
         }
+        let mut last = started;
         for _ in 0..calls {
-            expect_statistics(rx.recv().expect("completion"));
+            let (outcome, at) = rx.recv().expect("completion");
+            expect_statistics(outcome);
+            last = last.max(at);
             if issued < calls {
                 start_one();
                 issued += 1;
             }
         }
-        calls as f64 / started.elapsed().as_secs_f64()
+        calls as f64 / (last - started).as_secs_f64()
     };
     let core_run = || core_run_of(&core);
     let pgroup_run = || process_group.as_ref().map_or(0.0, |(_, c)| core_run_of(c));
     // Bare spawner 1: `in_flight` threads, each spawning and waiting.
     let threads_run = || {
         let next = Arc::new(AtomicUsize::new(0));
-        let barrier = Arc::new(Barrier::new(in_flight + 1));
+        let race = Race::new(in_flight);
         let workers: Vec<_> = (0..in_flight)
             .map(|_| {
-                let (next, barrier, bare) = (next.clone(), barrier.clone(), bare.clone());
+                let (next, race, bare) = (next.clone(), race.clone(), bare.clone());
                 std::thread::spawn(move || {
-                    barrier.wait();
+                    race.ready();
                     while next.fetch_add(1, Ordering::Relaxed) < calls {
                         bare.run();
                     }
+                    race.finished();
                 })
             })
             .collect();
-        barrier.wait();
-        let started = Instant::now();
+        let started = race.start();
         for w in workers {
             w.join().expect("spawner thread");
         }
-        calls as f64 / started.elapsed().as_secs_f64()
+        calls as f64 / race.elapsed(started)
     };
     // Bare spawner 2: `k` threads keeping `in_flight` children running in
     // all, each reaping whichever child ends first with waitpid(-1) (fine
@@ -1281,18 +1286,18 @@ fn target_throughput(bench: &Bench) -> Summary {
         let issued = Arc::new(AtomicUsize::new(0));
         let done = Arc::new(AtomicUsize::new(0));
         let running = Arc::new(AtomicUsize::new(0));
-        let barrier = Arc::new(Barrier::new(k + 1));
+        let race = Race::new(k);
         let threads: Vec<_> = (0..k)
             .map(|_| {
-                let (issued, done, running, barrier, bare) = (
+                let (issued, done, running, race, bare) = (
                     issued.clone(),
                     done.clone(),
                     running.clone(),
-                    barrier.clone(),
+                    race.clone(),
                     bare.clone(),
                 );
                 std::thread::spawn(move || {
-                    barrier.wait();
+                    race.ready();
                     while done.load(Ordering::Relaxed) < calls {
                         if running.fetch_add(1, Ordering::Relaxed) < in_flight
                             && issued.fetch_add(1, Ordering::Relaxed) < calls
@@ -1314,15 +1319,15 @@ fn target_throughput(bench: &Bench) -> Summary {
                             std::thread::yield_now();
                         }
                     }
+                    race.finished();
                 })
             })
             .collect();
-        barrier.wait();
-        let started = Instant::now();
+        let started = race.start();
         for t in threads {
             t.join().expect("reaper thread");
         }
-        calls as f64 / started.elapsed().as_secs_f64()
+        calls as f64 / race.elapsed(started)
     };
     // Bare spawner 3: `in_flight` tasks on the module's runtime, each
     // spawning and awaiting the exit through a pidfd (what the core does,
@@ -1436,6 +1441,56 @@ fn target_throughput(bench: &Bench) -> Summary {
     }
 }
 
+/// Times work spread over `n` threads without counting their creation, nor
+/// the time the timing thread itself waits for a CPU: the clock starts
+/// before the threads are released and stops when the last one finishes.
+#[derive(Clone)]
+struct Race(Arc<RaceInner>);
+
+struct RaceInner {
+    ready: Barrier,
+    go: Barrier,
+    last: std::sync::Mutex<Option<Instant>>,
+}
+
+impl Race {
+    fn new(n: usize) -> Race {
+        Race(Arc::new(RaceInner {
+            ready: Barrier::new(n + 1),
+            go: Barrier::new(n + 1),
+            last: std::sync::Mutex::new(None),
+        }))
+    }
+
+    /// In each thread, before its work.
+    fn ready(&self) {
+        self.0.ready.wait();
+        self.0.go.wait();
+    }
+
+    /// In each thread, after its work.
+    fn finished(&self) {
+        let now = Instant::now();
+        let mut last = self.0.last.lock().expect("race lock");
+        *last = Some(last.map_or(now, |l| l.max(now)));
+    }
+
+    /// In the timing thread: waits until every thread is ready, then
+    /// releases them; returns the start time.
+    fn start(&self) -> Instant {
+        self.0.ready.wait();
+        let started = Instant::now();
+        self.0.go.wait();
+        started
+    }
+
+    /// Seconds from `started` to the last `finished`, once all are joined.
+    fn elapsed(&self, started: Instant) -> f64 {
+        let last = self.0.last.lock().expect("race lock");
+        last.map_or(0.0, |l| (l - started).as_secs_f64())
+    }
+}
+
 /// Waits for `child` to exit through a pidfd registered with the runtime.
 async fn exited(child: &std::process::Child) {
     use std::os::fd::FromRawFd;
@@ -1487,15 +1542,14 @@ fn target_concurrency(bench: &Bench) -> Summary {
             expect_none(outcome, "prepare");
             done.push(at.as_secs_f64());
         }
-        let all = started.elapsed().as_secs_f64();
+        let last = percentile(&done, 1.0);
         println!(
-            "round {}: {calls} prepares running a 1 s command: first done at {:.3} s, last at \
-             {:.3} s, all returned at {all:.3} s",
+            "round {}: {calls} prepares running a 1 s command, started together: first completed \
+             at {:.3} s, last at {last:.3} s",
             round + 1,
             percentile(&done, 0.0),
-            percentile(&done, 1.0)
         );
-        totals.push(all);
+        totals.push(last);
         for i in 0..calls {
             expect_none(
                 call(
