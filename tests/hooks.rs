@@ -7,6 +7,11 @@ use common::{answer, fixture, Scratch};
 use mesos_command_modules::{Answer, ErrorKind, Method};
 use serde_json::{json, Value};
 
+/// A hook module whose only command is `cmd`, for the method `key`.
+fn with_command(s: &Scratch, key: &str, cmd: &std::path::Path) -> mesos_command_modules::Module {
+    s.hook(&[(&format!("{key}_command"), cmd.to_str().unwrap())])
+}
+
 fn value(answer: &Answer) -> Value {
     match answer {
         Answer::Value(json) => serde_json::from_str(json).unwrap(),
@@ -21,10 +26,7 @@ fn a_label_decorator_answers_its_labels() {
         "labels",
         r#"echo '{"labels":[{"key":"rack","value":"r1"}]}' > "$2""#,
     );
-    let hook = s.hook(&[(
-        "hook_slave_run_task_label_decorator_command",
-        cmd.to_str().unwrap(),
-    )]);
+    let hook = with_command(&s, "hook_slave_run_task_label_decorator", &cmd);
     let out = answer(
         &hook,
         Method::HookSlaveRunTaskLabelDecorator,
@@ -42,10 +44,7 @@ fn the_command_receives_the_original_input_document() {
     let s = Scratch::new();
     let copy = s.path().join("seen.json");
     let cmd = s.script("copy", &format!("cp \"$1\" {}", copy.display()));
-    let hook = s.hook(&[(
-        "hook_slave_run_task_label_decorator_command",
-        cmd.to_str().unwrap(),
-    )]);
+    let hook = with_command(&s, "hook_slave_run_task_label_decorator", &cmd);
     let doc = fixture("slave_run_task_label_decorator/command-task.json");
     answer(&hook, Method::HookSlaveRunTaskLabelDecorator, &doc);
     let seen: Value = serde_json::from_str(&std::fs::read_to_string(copy).unwrap()).unwrap();
@@ -91,10 +90,7 @@ fn merge_mode_adds_labels_to_the_frameworks() {
 fn empty_output_means_no_change() {
     let s = Scratch::new();
     let cmd = s.script("silent", "true");
-    let hook = s.hook(&[(
-        "hook_slave_executor_environment_decorator_command",
-        cmd.to_str().unwrap(),
-    )]);
+    let hook = with_command(&s, "hook_slave_executor_environment_decorator", &cmd);
     let out = answer(
         &hook,
         Method::HookSlaveExecutorEnvironmentDecorator,
@@ -149,10 +145,7 @@ fn malformed_and_wrongly_shaped_outputs_are_errors_naming_the_problem() {
         ),
     ] {
         let cmd = s.script("bad", body);
-        let hook = s.hook(&[(
-            "hook_slave_run_task_label_decorator_command",
-            cmd.to_str().unwrap(),
-        )]);
+        let hook = with_command(&s, "hook_slave_run_task_label_decorator", &cmd);
         let out = answer(
             &hook,
             Method::HookSlaveRunTaskLabelDecorator,
@@ -177,10 +170,7 @@ fn malformed_and_wrongly_shaped_outputs_are_errors_naming_the_problem() {
 fn a_failing_hook_is_an_error_with_the_cause() {
     let s = Scratch::new();
     let cmd = s.script("fail", "echo nope > \"$3\"; exit 2");
-    let hook = s.hook(&[(
-        "hook_slave_remove_executor_hook_command",
-        cmd.to_str().unwrap(),
-    )]);
+    let hook = with_command(&s, "hook_slave_remove_executor_hook", &cmd);
     let out = answer(
         &hook,
         Method::HookSlaveRemoveExecutorHook,
@@ -207,10 +197,7 @@ fn the_task_status_decorator_needs_only_labels() {
         "status",
         r#"echo '{"labels":{"labels":[{"key":"checked","value":"yes"}]}}' > "$2""#,
     );
-    let hook = s.hook(&[(
-        "hook_slave_task_status_decorator_command",
-        cmd.to_str().unwrap(),
-    )]);
+    let hook = with_command(&s, "hook_slave_task_status_decorator", &cmd);
     let out = answer(
         &hook,
         Method::HookSlaveTaskStatusDecorator,
@@ -285,10 +272,7 @@ fn commands_know_where_they_are_from_the_environment() {
         "env",
         r#"printf '{"variables":[{"name":"WHERE","value":"%s/%s/%s"}]}' "$MESOS_COMMAND_MODULE" "$MESOS_COMMAND_METHOD" "${MESOS_COMMAND_CONTAINER_ID:-none}" > "$2""#,
     );
-    let hook = s.hook(&[(
-        "hook_slave_executor_environment_decorator_command",
-        cmd.to_str().unwrap(),
-    )]);
+    let hook = with_command(&s, "hook_slave_executor_environment_decorator", &cmd);
     let out = answer(
         &hook,
         Method::HookSlaveExecutorEnvironmentDecorator,

@@ -60,6 +60,13 @@ fn seen(s: &Scratch, method: &str) -> Value {
     serde_json::from_str(&text).unwrap()
 }
 
+/// Lines a watch script appended to its counter file (0 before the first).
+fn lines_in(path: &std::path::Path) -> usize {
+    std::fs::read_to_string(path)
+        .map(|t| t.lines().count())
+        .unwrap_or(0)
+}
+
 fn value(outcome: &Outcome) -> Value {
     match &outcome.answer {
         Answer::Value(json) => serde_json::from_str(json).unwrap(),
@@ -385,10 +392,7 @@ fi"#,
     );
     let outcome = rx.recv_timeout(Duration::from_secs(5)).unwrap().unwrap();
     assert_eq!(value(&outcome)["message"], "too much memory");
-    assert_eq!(
-        std::fs::read_to_string(&counter).unwrap().lines().count(),
-        3
-    );
+    assert_eq!(lines_in(&counter), 3);
     assert_eq!(iso.active_watches(), 0);
 }
 
@@ -411,11 +415,7 @@ fn cleanup_stops_the_watch_and_failures_keep_it_going() {
         Method::IsolatorWatch,
         &fixture("isolator_watch/container.json"),
     );
-    let rounds = || {
-        std::fs::read_to_string(&counter)
-            .map(|t| t.lines().count())
-            .unwrap_or(0)
-    };
+    let rounds = || lines_in(&counter);
     // Three rounds ended (a round's line is written when it starts; its
     // error is counted when it ends, which cleanup may cut short).
     assert!(eventually(Duration::from_secs(3), || {
@@ -514,11 +514,7 @@ fn a_launched_containers_watch_runs_at_once_and_then_every_period() {
         Method::IsolatorWatch,
         &fixture("isolator_watch/container.json"),
     );
-    let rounds = || {
-        std::fs::read_to_string(&counter)
-            .map(|t| t.lines().count())
-            .unwrap_or(0)
-    };
+    let rounds = || lines_in(&counter);
     assert!(eventually(Duration::from_secs(3), || rounds() == 1));
     std::thread::sleep(Duration::from_millis(300));
     assert_eq!(rounds(), 1, "the second round came before the period");
