@@ -19,6 +19,7 @@ use std::sync::{Arc, Mutex};
 use crate::error::{CallError, ErrorKind};
 use crate::method::{Method, ModuleKind};
 use crate::module::{Answer, Module as CoreModule, Outcome as CoreOutcome};
+use crate::panic::panic_message;
 
 #[cxx::bridge(namespace = "mesos_command_modules::bridge")]
 pub mod bridge {
@@ -123,18 +124,8 @@ fn guard<T>(what: &str, body: impl FnOnce() -> Result<T, CallError>) -> Result<T
         Ok(result) => result,
         Err(panic) => Err(CallError::new(
             ErrorKind::Internal,
-            format!("internal error in {what}: {}", panic_message(&panic)),
+            format!("internal error in {what}: {}", panic_message(&*panic)),
         )),
-    }
-}
-
-fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
-    if let Some(s) = panic.downcast_ref::<&str>() {
-        (*s).to_string()
-    } else if let Some(s) = panic.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "panic".to_string()
     }
 }
 

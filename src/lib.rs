@@ -20,6 +20,7 @@ pub mod manifest;
 pub mod method;
 pub mod metrics;
 pub mod module;
+mod panic;
 pub mod runner;
 pub mod runtime;
 pub mod schema;

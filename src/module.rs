@@ -22,6 +22,7 @@ use crate::interpret::{empty_statistics, interpret, Interpreted};
 use crate::logging::{redact, CallLabel};
 use crate::method::{Method, ModuleKind, OnEmpty, OnFailure};
 use crate::metrics::Metrics;
+use crate::panic::{panic_message, CatchUnwind};
 use crate::runner::{Containment, Invocation, Report, Runner};
 use crate::runtime::runtime;
 use crate::state::State;
@@ -191,14 +192,15 @@ impl Module {
             Err(e) => return done(Some(Outcome::error(e, started.elapsed()))),
         };
         let module = Arc::clone(self);
-        let task = runtime().spawn(async move { module.call(method, input).await });
+        // One task per call, `done` included: a second task awaiting the
+        // first would cost a wake-up and a context switch per call.
         runtime().spawn(async move {
-            match task.await {
+            match CatchUnwind(Box::pin(module.call(method, input))).await {
                 Ok(outcome) => done(outcome),
-                Err(e) => done(Some(Outcome::error(
+                Err(panic) => done(Some(Outcome::error(
                     CallError::new(
                         ErrorKind::Internal,
-                        format!("the {method} call failed: {e}"),
+                        format!("the {method} call failed: {}", panic_message(&*panic)),
                     ),
                     started.elapsed(),
                 ))),
