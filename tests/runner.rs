@@ -272,3 +272,79 @@ fn the_agents_inheritable_descriptors_are_not_passed_on() {
     assert_eq!(report.result.unwrap(), b"ok\n");
     drop(leaky);
 }
+
+#[test]
+fn the_command_starts_with_clean_signals_in_its_own_group() {
+    let s = Scratch::new();
+    // What libprocess does in the agent (and Rust in this test): SIGPIPE
+    // ignored; and a signal blocked in the spawning thread.
+    // SAFETY: plain calls on valid, initialized arguments.
+    let previous = unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_IGN);
+        let mut blocked: libc::sigset_t = std::mem::zeroed();
+        let mut previous: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut blocked);
+        libc::sigaddset(&mut blocked, libc::SIGUSR2);
+        libc::pthread_sigmask(libc::SIG_BLOCK, &blocked, &mut previous);
+        previous
+    };
+    let cmd = s.script(
+        "signals",
+        r#"grep -E '^(SigBlk|SigIgn)' /proc/$$/status > "$2"
+pgid=$(awk '{print $5}' /proc/$$/stat)
+[ "$pgid" = "$$" ] && echo leader >> "$2""#,
+    );
+    let report = runtime().block_on(async {
+        // The spawn happens on this thread, whose mask blocks SIGUSR2.
+        runner(&s)
+            .run(&Invocation {
+                program: &cmd,
+                display: "signals",
+                timeout: SECOND,
+                input: b"{}",
+                env: &[],
+            })
+            .await
+    });
+    // SAFETY: restores this thread's mask.
+    unsafe { libc::pthread_sigmask(libc::SIG_SETMASK, &previous, std::ptr::null_mut()) };
+    assert_eq!(
+        String::from_utf8(report.result.unwrap()).unwrap(),
+        "SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\nleader\n"
+    );
+}
+
+#[test]
+fn call_cgroups_are_reused_and_removed_with_the_runner() {
+    let s = Scratch::new();
+    let runner = runner(&s);
+    let Some(instance) = runner
+        .containment()
+        .instance_directory()
+        .map(Path::to_path_buf)
+    else {
+        println!(
+            "skipped: commands are not contained by cgroups here ({})",
+            runner.containment().describe()
+        );
+        return;
+    };
+    let cmd = s.script("where", r#"grep freezer /proc/$$/cgroup > "$2""#);
+    let mut seen = Vec::new();
+    for _ in 0..3 {
+        let report = run_with(&runner, &cmd, SECOND, "{}");
+        assert!(report.contained);
+        seen.push(String::from_utf8(report.result.unwrap()).unwrap());
+    }
+    // One after the other, the calls use the same cgroup, under the
+    // runner's directory, never ours.
+    assert_eq!(seen[0], seen[1]);
+    assert_eq!(seen[1], seen[2]);
+    let name = instance.file_name().unwrap().to_str().unwrap();
+    assert!(seen[0].contains(&format!("/{name}/")), "{}", seen[0]);
+    let ours = std::fs::read_to_string("/proc/self/cgroup").unwrap();
+    assert!(!ours.contains(name), "{ours}");
+    assert_eq!(runner.containment().idle_cgroups().len(), 1);
+    drop(runner);
+    assert!(!instance.exists(), "{} left", instance.display());
+}

@@ -19,17 +19,16 @@
 //!
 //! # Placement before the first instruction
 //!
-//! A command must be inside its cgroup before it can fork, and
-//! `posix_spawn` (see `process.rs` for why the runner keeps it) runs no code
-//! of ours in the child. Cgroup v1 membership is per thread and a child
-//! inherits the cgroup of the thread that created it, so the spawn happens
-//! on a short-lived thread that first writes its own thread id into the
-//! call's `tasks`, spawns, and writes itself back into the cgroup it came
-//! from before it exits. The child is in the call's cgroup from its birth;
-//! no thread of the agent but that one ever is, and only around the spawn.
-//! (Cgroup v2 moves whole processes
-//! only; placing a child there needs `clone3(CLONE_INTO_CGROUP)`, which
-//! `posix_spawn` does not offer before glibc 2.41.)
+//! A command must be inside its cgroup before it can fork. The child the
+//! runner creates (see `spawn.rs`) moves itself into the call's `tasks`
+//! before it calls `execve`: the command is inside from its first
+//! instruction, and no thread of the agent ever joins a command's cgroup.
+//! It moves itself by writing `0`, "the writer", which the kernel does
+//! without the process-wide lock that moving any other task takes (that
+//! lock waits for an RCU grace period and holds every fork of the process
+//! meanwhile). A child that cannot join runs anyway, contained by its
+//! process group only, and this is logged. (Cgroup v2 moves whole processes
+//! only and is not used: Mesos 1.11 hosts have a v1 hierarchy.)
 //!
 //! # Killing
 //!
@@ -60,10 +59,12 @@
 //! descendant that left the group (`setsid`, `setpgid`) escapes the kill and
 //! may survive the timeout. This is logged when it happens.
 
-use std::fs::{self, File, OpenOptions};
-use std::io::{self, Read, Write};
+use std::ffi::{CStr, CString};
+use std::fs::{self, File};
+use std::io::{self, Read};
 use std::os::fd::AsRawFd;
 use std::os::fd::{FromRawFd, OwnedFd};
+use std::os::unix::ffi::OsStringExt;
 use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -238,12 +239,13 @@ struct Shared {
     root: PathBuf,
     /// This runner's directory under the root.
     instance: PathBuf,
-    mount: FreezerMount,
     /// Why the last attempt to create a call's cgroup failed, to log each
     /// change once rather than at every call.
     failure: Mutex<Option<String>>,
     /// Cgroups whose members would not die in time; removal is retried.
     pending: Mutex<Vec<PathBuf>>,
+    /// The numbers of empty call cgroups kept for later calls.
+    idle: Mutex<Vec<u64>>,
 }
 
 /// How commands are contained.
@@ -266,12 +268,12 @@ impl Containment {
     pub fn new(setting: &CgroupSetting) -> Containment {
         static INSTANCES: AtomicU64 = AtomicU64::new(0);
         let mountinfo = fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
-        let (root, mount) = match setting {
+        let root = match setting {
             CgroupSetting::Disabled => {
                 return Containment::ProcessGroup("command_cgroup is \"none\"".to_string())
             }
             CgroupSetting::Auto => match freezer_mounts(&mountinfo).into_iter().next() {
-                Some(mount) => (mount.point.join(DEFAULT_CGROUP_NAME), mount),
+                Some(mount) => mount.point.join(DEFAULT_CGROUP_NAME),
                 None => {
                     return Containment::ProcessGroup(
                         "no cgroup v1 freezer hierarchy is mounted".to_string(),
@@ -279,7 +281,7 @@ impl Containment {
                 }
             },
             CgroupSetting::At(path) => match freezer_mount_containing(&mountinfo, path) {
-                Some(mount) => (path.clone(), mount),
+                Some(_) => path.clone(),
                 None => {
                     return Containment::ProcessGroup(format!(
                         "{} is not in a mounted cgroup v1 freezer hierarchy",
@@ -296,9 +298,9 @@ impl Containment {
         let shared = Arc::new(Shared {
             root,
             instance,
-            mount,
             failure: Mutex::new(None),
             pending: Mutex::new(Vec::new()),
+            idle: Mutex::new(Vec::new()),
         });
         if let Err(e) = shared.create_instance() {
             // Auto mode on a host where the hierarchy is not writable (a
@@ -342,6 +344,17 @@ impl Containment {
         match self {
             Containment::Cgroups(c) => Some(&c.shared.instance),
             Containment::ProcessGroup(_) => None,
+        }
+    }
+
+    /// The call cgroups kept empty for later calls.
+    pub fn idle_cgroups(&self) -> Vec<PathBuf> {
+        match self {
+            Containment::Cgroups(c) => lock(&c.shared.idle)
+                .iter()
+                .map(|n| c.shared.instance.join(n.to_string()))
+                .collect(),
+            Containment::ProcessGroup(_) => Vec::new(),
         }
     }
 }
@@ -388,8 +401,14 @@ impl Shared {
 }
 
 impl Cgroups {
+    /// An empty cgroup for one call: one a previous call left empty, else
+    /// a new one. Reusing them saves a `mkdir` and an `rmdir` per call,
+    /// the costliest steps of the bookkeeping.
     fn call_cgroup(&self) -> Option<CallCgroup> {
         self.shared.retry_pending();
+        if let Some(n) = lock(&self.shared.idle).pop() {
+            return Some(CallCgroup::numbered(&self.shared, n));
+        }
         let n = self.counter.fetch_add(1, Ordering::Relaxed);
         let path = self.shared.instance.join(n.to_string());
         let created = fs::DirBuilder::new()
@@ -407,20 +426,7 @@ impl Cgroups {
         match created {
             Ok(()) => {
                 self.shared.report(None);
-                let suffix = format!(
-                    "/{}/{n}",
-                    self.shared
-                        .instance
-                        .file_name()
-                        .unwrap_or_default()
-                        .to_string_lossy()
-                );
-                Some(CallCgroup {
-                    path,
-                    suffix,
-                    shared: Arc::clone(&self.shared),
-                    removed: AtomicBool::new(false),
-                })
+                Some(CallCgroup::numbered(&self.shared, n))
             }
             Err(e) => {
                 self.shared.report(Some(e.to_string()));
@@ -433,77 +439,67 @@ impl Cgroups {
 impl Drop for Cgroups {
     fn drop(&mut self) {
         self.shared.retry_pending();
+        for n in lock(&self.shared.idle).drain(..) {
+            let _ = fs::remove_dir(self.shared.instance.join(n.to_string()));
+        }
         let _ = fs::remove_dir(&self.shared.instance);
     }
 }
 
-/// The cgroup of one call. Removed by [`CallCgroup::remove`]; one that
-/// cannot be removed yet (a member in uninterruptible sleep) is retried at
-/// later calls.
+/// How many empty call cgroups a runner keeps for reuse: enough for the
+/// calls in flight at a busy agent's peak; more are removed.
+pub const MAX_IDLE_CGROUPS: usize = 256;
+
+/// The cgroup of one call. Released by [`CallCgroup::release`] (kept for
+/// reuse when empty) or removed by [`CallCgroup::remove`]; one that cannot
+/// be removed yet (a member in uninterruptible sleep) is retried at later
+/// calls.
 #[derive(Debug)]
 pub struct CallCgroup {
     path: PathBuf,
+    /// `<path>/tasks`, written by the command to move itself in.
+    tasks: CString,
     /// `/<instance>/<n>`: the end of the path `/proc/<pid>/cgroup` shows
     /// for a member.
     suffix: String,
     shared: Arc<Shared>,
-    removed: AtomicBool,
+    /// Its number in this runner's directory; `None` for the cgroups of a
+    /// dead process, which are never reused.
+    number: Option<u64>,
+    /// Removed, or back in the pool of idle cgroups: no longer this call's.
+    released: AtomicBool,
 }
 
 impl CallCgroup {
+    fn numbered(shared: &Arc<Shared>, n: u64) -> CallCgroup {
+        let path = shared.instance.join(n.to_string());
+        let suffix = format!(
+            "/{}/{n}",
+            shared
+                .instance
+                .file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+        );
+        CallCgroup {
+            tasks: tasks_file(&path),
+            path,
+            suffix,
+            shared: Arc::clone(shared),
+            number: Some(n),
+            released: AtomicBool::new(false),
+        }
+    }
+
     /// The cgroup's directory.
     pub fn path(&self) -> &Path {
         &self.path
     }
 
-    /// Runs `spawn` on a short-lived thread that is a member of this cgroup
-    /// while `spawn` runs, so that what it spawns starts inside. `spawn`
-    /// always runs; the error says it ran outside (the thread could not be
-    /// created or could not join), so its child is not contained.
-    pub fn run_inside<T: Send>(&self, spawn: impl FnOnce() -> T + Send) -> (T, io::Result<()>) {
-        let slot = Mutex::new(Some(spawn));
-        let take = || lock(&slot).take().expect("the spawn closure runs once");
-        let joined = std::thread::scope(|scope| {
-            let thread = std::thread::Builder::new()
-                .name("mcm-spawn".to_string())
-                .stack_size(256 * 1024)
-                .spawn_scoped(scope, || {
-                    let tid = gettid();
-                    let home = self.thread_home();
-                    let joined = write_pid(&self.path.join("tasks"), tid);
-                    let value = take()();
-                    if joined.is_ok() {
-                        self.leave(tid, home);
-                    }
-                    (value, joined)
-                });
-            thread.map(|t| t.join())
-        });
-        match joined {
-            Ok(Ok(result)) => result,
-            Ok(Err(panic)) => std::panic::resume_unwind(panic),
-            Err(e) => (take()(), Err(e)),
-        }
-    }
-
-    /// The cgroup the current thread is in, as a directory, to return to.
-    fn thread_home(&self) -> Option<PathBuf> {
-        let text = fs::read_to_string("/proc/thread-self/cgroup").ok()?;
-        let path = freezer_path(&text)?;
-        let relative = Path::new(&path)
-            .strip_prefix(&self.shared.mount.root)
-            .ok()?
-            .to_path_buf();
-        Some(self.shared.mount.point.join(relative))
-    }
-
-    /// Moves the spawning thread back where it came from. If that fails the
-    /// thread leaves when it exits, right after; it is never signalled
-    /// meanwhile, being of our own process.
-    fn leave(&self, tid: i32, home: Option<PathBuf>) {
-        if let Some(home) = home {
-            let _ = write_pid(&home.join("tasks"), tid);
-        }
+    /// The cgroup's `tasks` file, which the command writes itself into
+    /// (see the module documentation).
+    pub fn tasks_file(&self) -> &CStr {
+        &self.tasks
     }
 
     /// The members' pids, never our own.
@@ -553,10 +549,32 @@ impl CallCgroup {
         killed
     }
 
+    /// Ends the call's use of the cgroup: an empty one goes back to the
+    /// pool for a later call, one that still holds processes (or one too
+    /// many for the pool) is removed. `known_empty`: the caller has just
+    /// seen it empty, after the command and everything it started were
+    /// gone, so that nothing can have joined since.
+    pub fn release(&self, known_empty: bool) {
+        if self.released.load(Ordering::SeqCst) {
+            return;
+        }
+        if let Some(n) = self.number {
+            if known_empty || self.is_empty() {
+                let mut idle = lock(&self.shared.idle);
+                if idle.len() < MAX_IDLE_CGROUPS {
+                    idle.push(n);
+                    self.released.store(true, Ordering::SeqCst);
+                    return;
+                }
+            }
+        }
+        self.remove();
+    }
+
     /// Removes the cgroup, or queues it for a later retry if a member is
     /// still there.
     pub fn remove(&self) {
-        if self.removed.swap(true, Ordering::SeqCst) {
+        if self.released.swap(true, Ordering::SeqCst) {
             return;
         }
         match fs::remove_dir(&self.path) {
@@ -620,7 +638,7 @@ impl CallCgroup {
 
 impl Drop for CallCgroup {
     fn drop(&mut self) {
-        if !self.removed.load(Ordering::SeqCst) {
+        if !self.released.load(Ordering::SeqCst) {
             self.kill_and_remove_blocking();
         }
     }
@@ -638,23 +656,11 @@ fn freezer_path(text: &str) -> Option<String> {
     })
 }
 
-fn gettid() -> i32 {
-    // SAFETY: gettid has no preconditions.
-    unsafe { libc::syscall(libc::SYS_gettid) as i32 }
-}
-
-/// Writes a cgroup control file in one `write(2)`, as the kernel expects.
-fn write_text(path: &Path, text: &str) -> io::Result<()> {
-    let mut file = OpenOptions::new().write(true).open(path)?;
-    let n = file.write(text.as_bytes())?;
-    if n != text.len() {
-        return Err(io::Error::other("short write to a cgroup file"));
-    }
-    Ok(())
-}
-
-fn write_pid(path: &Path, pid: i32) -> io::Result<()> {
-    write_text(path, &pid.to_string())
+/// `<cgroup>/tasks` as a C string (a path from `read_dir` or made of
+/// digits under a checked root: no NUL byte; one would make the command
+/// fail to join, which is then reported).
+fn tasks_file(cgroup: &Path) -> CString {
+    CString::new(cgroup.join("tasks").into_os_string().into_vec()).unwrap_or_default()
 }
 
 fn read_pids_raw(path: &Path) -> Vec<i32> {
@@ -696,12 +702,9 @@ pub fn sweep(root: &Path) -> usize {
         let shared = Arc::new(Shared {
             root: root.to_path_buf(),
             instance: instance_dir.clone(),
-            mount: FreezerMount {
-                point: PathBuf::new(),
-                root: PathBuf::new(),
-            },
             failure: Mutex::new(None),
             pending: Mutex::new(Vec::new()),
+            idle: Mutex::new(Vec::new()),
         });
         let mut pids = Vec::new();
         if let Ok(calls) = fs::read_dir(&instance_dir) {
@@ -711,10 +714,12 @@ pub fn sweep(root: &Path) -> usize {
                     continue;
                 }
                 let cgroup = CallCgroup {
+                    tasks: tasks_file(&call.path()),
                     path: call.path(),
                     suffix: format!("/{name}/{call_name}"),
                     shared: Arc::clone(&shared),
-                    removed: AtomicBool::new(false),
+                    number: None,
+                    released: AtomicBool::new(false),
                 };
                 pids.extend(cgroup.pids());
                 killed += cgroup.kill_and_remove_blocking();

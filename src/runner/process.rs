@@ -56,15 +56,18 @@ impl Process {
         env: &[(&str, &str)],
         cgroup: Option<&CallCgroup>,
     ) -> io::Result<((Process, Pipes), Option<io::Error>)> {
-        let spawn = || super::spawn::spawn(program, args, &stdin, env);
-        let (spawned, outside) = match cgroup {
-            Some(cgroup) => {
-                let (spawned, placed) = cgroup.run_inside(spawn);
-                (spawned, placed.err())
-            }
-            None => (spawn(), None),
+        let spawned = super::spawn::spawn(
+            program,
+            args,
+            &stdin,
+            env,
+            cgroup.map(CallCgroup::tasks_file),
+        )?;
+        let outside = if cgroup.is_some() {
+            spawned.placement
+        } else {
+            None
         };
-        let spawned = spawned?;
         let pid = spawned.pid;
         let (stdout, stderr) = (spawned.stdout, spawned.stderr);
         let pidfd = open_pidfd(pid);

@@ -76,15 +76,18 @@ impl Tree {
         // The command is unreaped: its group id is still ours to signal.
         self.process.signal_group(libc::SIGKILL);
         let mut leftovers = 0;
+        // The command itself, exited, is no longer a member.
+        let mut empty = true;
         if let Some(cgroup) = &self.cgroup {
             if !cgroup.is_empty() {
                 leftovers = cgroup.kill_all();
                 let _ = tokio::time::timeout(LEFTOVER_WAIT, killed(cgroup)).await;
+                empty = false;
             }
         }
         let status = self.process.reap();
         if let Some(cgroup) = self.cgroup.take() {
-            cgroup.remove();
+            cgroup.release(empty);
         }
         self.finished = true;
         Ok(Finished {

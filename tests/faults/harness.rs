@@ -432,7 +432,7 @@ impl Scenario {
     /// Checks the invariants, then ends the scenario:
     ///
     /// * the state directory holds exactly the live containers' files;
-    /// * no call's cgroup is left;
+    /// * no call's cgroup is left but empty ones kept for reuse;
     /// * no task is left on the runtime;
     /// * no call's temp files are left;
     /// * every pid the scripts recorded is gone, and
@@ -459,17 +459,33 @@ impl Scenario {
                     "{name}: the state directory differs from the live containers"
                 );
             }
-            if let Some(dir) = module.runner().containment().instance_directory() {
-                let calls: Vec<String> = std::fs::read_dir(dir)
+            let containment = module.runner().containment();
+            if let Some(dir) = containment.instance_directory() {
+                // Empty cgroups kept for reuse are not leaks; any other is.
+                let idle = containment.idle_cgroups();
+                let mut calls: Vec<PathBuf> = std::fs::read_dir(dir)
                     .map(|entries| {
                         entries
                             .flatten()
-                            .filter(|e| e.path().is_dir())
-                            .map(|e| e.path().display().to_string())
+                            .map(|e| e.path())
+                            .filter(|p| p.is_dir() && !idle.contains(p))
                             .collect()
                     })
                     .unwrap_or_default();
-                assert!(calls.is_empty(), "{name}: call cgroups left: {calls:?}");
+                calls.extend(
+                    idle.iter()
+                        .filter(|p| {
+                            !std::fs::read_to_string(p.join("cgroup.procs"))
+                                .unwrap_or_default()
+                                .trim()
+                                .is_empty()
+                        })
+                        .cloned(),
+                );
+                assert!(
+                    calls.is_empty(),
+                    "{name}: call cgroups left in use: {calls:?}"
+                );
             }
         }
         drop(modules);
