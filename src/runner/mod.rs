@@ -173,8 +173,7 @@ impl Runner {
         report: &mut Report,
     ) -> Result<Vec<u8>, CallError> {
         let display = invocation.display;
-        let files = self.files.create(invocation.input)?;
-        let stdin = files.open_input()?;
+        let (files, stdin) = self.files.create(invocation.input)?;
         let cgroup = self.containment.call_cgroup();
         let ((process, pipes), outside) = Process::spawn(
             invocation.program,
@@ -202,30 +201,43 @@ impl Runner {
             (cgroup, _) => cgroup,
         };
         report.contained = cgroup.is_some();
-        let mut tree = Tree::new(process, cgroup);
+        let tree = Tree::new(process, cgroup);
         report.pid = Some(tree.pid());
 
-        let mut readers = Readers([
-            Some(tokio::spawn(capture(pipes.stdout))),
-            Some(tokio::spawn(capture(pipes.stderr))),
-        ]);
-        let waited = self.wait_with_deadline(&mut tree, invocation.timeout).await;
-        // Nothing the command started outlives the call.
-        let finished = tree.finish().await;
+        // The pipes are read within this call's own task, not by tasks of
+        // their own: that would cost two spawns and their wake-ups per call.
         let (stdout, stderr) = (&mut report.stdout, &mut report.stderr);
-
-        // The command is gone; its pipes may still be held by a process
-        // that escaped (without a cgroup).
-        let drain_deadline = tokio::time::Instant::now() + DRAIN_AFTER_EXIT;
-        for (slot, captured) in readers.0.iter_mut().zip([&mut *stdout, &mut *stderr]) {
-            if let Some(reader) = slot.as_mut() {
-                if let Ok(Ok(c)) = tokio::time::timeout_at(drain_deadline, reader).await {
-                    *captured = c;
-                    *slot = None;
-                }
+        let stdout_reader = capture(pipes.stdout, stdout);
+        let stderr_reader = capture(pipes.stderr, stderr);
+        let ending = async {
+            let mut tree = tree;
+            let waited = self.wait_with_deadline(&mut tree, invocation.timeout).await;
+            // Nothing the command started outlives the call.
+            (waited, tree.finish().await)
+        };
+        tokio::pin!(stdout_reader, stderr_reader, ending);
+        let (mut stdout_read, mut stderr_read) = (false, false);
+        let (waited, finished) = loop {
+            tokio::select! {
+                biased;
+                ended = &mut ending => break ended,
+                () = &mut stdout_reader, if !stdout_read => stdout_read = true,
+                () = &mut stderr_reader, if !stderr_read => stderr_read = true,
             }
+        };
+        // The command is gone; its pipes may still be held by a process
+        // that escaped (without a cgroup): what they gave so far is kept.
+        if !(stdout_read && stderr_read) {
+            let drain = async {
+                if !stdout_read {
+                    stdout_reader.await;
+                }
+                if !stderr_read {
+                    stderr_reader.await;
+                }
+            };
+            let _ = tokio::time::timeout(DRAIN_AFTER_EXIT, drain).await;
         }
-        drop(readers);
 
         let finished = finished.map_err(Waited::Io);
         if let (Ok(()), Ok(f)) = (&waited, &finished) {
@@ -295,35 +307,23 @@ impl Runner {
     }
 }
 
-/// The tasks draining stdout and stderr, aborted when dropped: on every
-/// path, including a cancelled call, none outlives the call, even if an
-/// escaped grandchild keeps the pipes open for ever.
-struct Readers([Option<tokio::task::JoinHandle<Captured>>; 2]);
-
-impl Drop for Readers {
-    fn drop(&mut self) {
-        for reader in self.0.iter().flatten() {
-            reader.abort();
-        }
-    }
-}
-
 enum Waited {
     TimedOut,
     Io(std::io::Error),
 }
 
-/// Reads a pipe to its end, keeping the first [`CAPTURE_LIMIT`] bytes and
-/// discarding the rest, so that a chatty command never blocks on a full pipe.
-async fn capture(fd: OwnedFd) -> Captured {
-    let mut captured = Captured::default();
+/// Reads a pipe to its end into `captured`, keeping the first
+/// [`CAPTURE_LIMIT`] bytes and discarding the rest, so that a chatty command
+/// never blocks on a full pipe. What was read stays in `captured` if the
+/// future is dropped before the end.
+async fn capture(fd: OwnedFd, captured: &mut Captured) {
     let Ok(mut receiver) = pipe::Receiver::from_owned_fd(fd) else {
-        return captured;
+        return;
     };
     let mut buffer = [0u8; 8192];
     loop {
         match receiver.read(&mut buffer).await {
-            Ok(0) | Err(_) => return captured,
+            Ok(0) | Err(_) => return,
             Ok(n) => {
                 let room = CAPTURE_LIMIT - captured.bytes.len();
                 captured.bytes.extend_from_slice(&buffer[..n.min(room)]);

@@ -14,7 +14,7 @@
 //! they held, secrets included, do not stay on disk.
 
 use std::fs::{File, OpenOptions};
-use std::io::{self, Read, Write};
+use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::os::unix::fs::{DirBuilderExt, FileTypeExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -93,8 +93,10 @@ impl PrivateDir {
         Err(last_error.unwrap_or_else(|| io::Error::other("no free directory name")))
     }
 
-    /// Creates the files of one call and writes `input` into the input file.
-    pub fn create(&self, input: &[u8]) -> Result<CallFiles, CallError> {
+    /// Creates the files of one call and writes `input` into the input
+    /// file; returns them with the input file open at its start, to be the
+    /// command's standard input.
+    pub fn create(&self, input: &[u8]) -> Result<(CallFiles, File), CallError> {
         let dir = self.directory().map_err(|e| {
             CallError::new(
                 ErrorKind::Io,
@@ -124,7 +126,7 @@ impl PrivateDir {
         let mut input_file = files.create_one(0)?;
         input_file
             .write_all(input)
-            .and_then(|()| input_file.flush())
+            .and_then(|()| input_file.seek(SeekFrom::Start(0)).map(drop))
             .map_err(|e| {
                 CallError::new(
                     ErrorKind::Io,
@@ -133,7 +135,7 @@ impl PrivateDir {
             })?;
         files.create_one(1)?;
         files.create_one(2)?;
-        Ok(files)
+        Ok((files, input_file))
     }
 }
 
@@ -184,6 +186,7 @@ impl CallFiles {
     fn create_one(&mut self, which: usize) -> Result<File, CallError> {
         let path = [&self.input, &self.output, &self.error][which].clone();
         let file = OpenOptions::new()
+            .read(true)
             .write(true)
             .create_new(true)
             .mode(0o600)
@@ -197,26 +200,20 @@ impl CallFiles {
             })?;
         Ok(file)
     }
-
-    /// Opens the input file for the command's standard input.
-    pub fn open_input(&self) -> Result<File, CallError> {
-        OpenOptions::new()
-            .read(true)
-            .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
-            .open(&self.input)
-            .map_err(|e| {
-                CallError::new(
-                    ErrorKind::Io,
-                    format!("cannot open the input file {}: {e}", self.input.display()),
-                )
-            })
-    }
 }
 
 impl Drop for CallFiles {
     fn drop(&mut self) {
-        // Does not follow symbolic links the command may have left.
-        let _ = std::fs::remove_dir_all(&self.directory);
+        // The three files and the directory, by name: the common case in
+        // four system calls. A command that left more (or replaced a file
+        // by a directory) gets the full walk, which does not follow
+        // symbolic links it may have left.
+        for file in [&self.input, &self.output, &self.error] {
+            let _ = std::fs::remove_file(file);
+        }
+        if std::fs::remove_dir(&self.directory).is_err() {
+            let _ = std::fs::remove_dir_all(&self.directory);
+        }
     }
 }
 
@@ -341,7 +338,7 @@ mod tests {
     fn files_are_private_and_removed_on_drop() {
         let parent = tempfile::tempdir().unwrap();
         let dir = PrivateDir::new(parent.path());
-        let files = dir.create(b"{\"a\":1}").unwrap();
+        let (files, _stdin) = dir.create(b"{\"a\":1}").unwrap();
         let d = files.directory.parent().unwrap().to_path_buf();
         assert_eq!(
             std::fs::metadata(&d).unwrap().permissions().mode() & 0o777,
@@ -384,7 +381,7 @@ mod tests {
         let parent = tempfile::tempdir().unwrap();
         // A live process's directory, and a foreign one, stay.
         let live = PrivateDir::new(parent.path());
-        let files = live.create(b"x").unwrap();
+        let (files, _stdin) = live.create(b"x").unwrap();
         let foreign = parent.path().join(format!("{DIRECTORY_PREFIX}other"));
         std::fs::create_dir(&foreign).unwrap();
         let mut child = std::process::Command::new("true").spawn().unwrap();
@@ -410,11 +407,11 @@ mod tests {
     fn the_directory_is_recreated_when_removed() {
         let parent = tempfile::tempdir().unwrap();
         let dir = PrivateDir::new(parent.path());
-        let first = dir.create(b"x").unwrap();
+        let (first, _) = dir.create(b"x").unwrap();
         let d = first.directory.parent().unwrap().to_path_buf();
         drop(first);
         std::fs::remove_dir(&d).unwrap();
-        let second = dir.create(b"y").unwrap();
+        let (second, _) = dir.create(b"y").unwrap();
         assert!(second.input.exists());
     }
 
