@@ -23,7 +23,7 @@ use crate::logging::{redact, CallLabel};
 use crate::method::{Method, ModuleKind, OnEmpty, OnFailure};
 use crate::metrics::Metrics;
 use crate::panic::{panic_message, CatchUnwind};
-use crate::runner::{Containment, Invocation, Report, Runner};
+use crate::runner::{Cleanup, Containment, Invocation, Report, Runner};
 use crate::runtime::runtime;
 use crate::state::State;
 
@@ -195,8 +195,15 @@ impl Module {
         // One task per call, `done` included: a second task awaiting the
         // first would cost a wake-up and a context switch per call.
         runtime().spawn(async move {
-            match CatchUnwind(Box::pin(module.call(method, input))).await {
-                Ok(outcome) => done(outcome),
+            let mut cleanup = Cleanup::default();
+            let call = module.call_into(method, input, &mut cleanup);
+            match CatchUnwind(Box::pin(call)).await {
+                // The command is reaped and its files removed after the
+                // answer is delivered, not before.
+                Ok(outcome) => {
+                    done(outcome);
+                    drop(cleanup);
+                }
                 Err(panic) => done(Some(Outcome::error(
                     CallError::new(
                         ErrorKind::Internal,
@@ -210,7 +217,19 @@ impl Module {
 
     /// Runs one call. `None` only for a watch that ends without a
     /// limitation.
-    pub async fn call(&self, method: Method, mut input: Input) -> Option<Outcome> {
+    pub async fn call(&self, method: Method, input: Input) -> Option<Outcome> {
+        let mut cleanup = Cleanup::default();
+        self.call_into(method, input, &mut cleanup).await
+    }
+
+    /// [`Module::call`], leaving in `cleanup` what the caller may release
+    /// once it has delivered the answer.
+    async fn call_into(
+        &self,
+        method: Method,
+        mut input: Input,
+        cleanup: &mut Cleanup,
+    ) -> Option<Outcome> {
         let started = Instant::now();
         let contract = method.contract();
         if contract.kind != self.config.kind {
@@ -262,7 +281,8 @@ impl Module {
             }
         }
 
-        let result = self.run(method, &input, container).await;
+        let (result, leftover) = self.run(method, &input, container).await;
+        *cleanup = leftover;
         if let (Method::IsolatorCleanup, Some(state), Some(id)) = (method, &self.state, container) {
             self.forget(state, id).await;
         }
@@ -323,8 +343,10 @@ impl Module {
         method: Method,
         input: &Input,
         container: Option<&str>,
-    ) -> Option<Result<Interpreted, CallError>> {
-        let command = self.config.command(method)?;
+    ) -> (Option<Result<Interpreted, CallError>>, Cleanup) {
+        let Some(command) = self.config.command(method) else {
+            return (None, Cleanup::default());
+        };
         let label = self.label(method, container);
         let document = input.document();
         if self.config.debug {
@@ -392,7 +414,7 @@ impl Module {
                 }
             );
         }
-        Some(result)
+        (Some(result), report.cleanup)
     }
 
     fn log_streams(&self, label: &CallLabel<'_>, report: &Report) {
@@ -529,7 +551,7 @@ impl Module {
             let result = tokio::select! {
                 biased;
                 _ = &mut stop => break None,
-                result = self.run(Method::IsolatorWatch, &round, Some(id)) => result,
+                (result, _cleanup) = self.run(Method::IsolatorWatch, &round, Some(id)) => result,
             };
             match result {
                 Some(Ok(Interpreted::Value(limitation))) => {

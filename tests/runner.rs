@@ -39,6 +39,9 @@ fn the_answer_comes_from_the_output_file_not_stdout() {
     let report = run(&s, &cmd, SECOND);
     assert_eq!(report.result.unwrap(), b"{\"a\":1}\n");
     assert_eq!(report.stdout.text().as_deref(), Some("stdout-noise"));
+    // The files go when the caller is done with the call.
+    assert_eq!(s.leftover_temp_files().len(), 1, "the call's directory");
+    drop(report.cleanup);
     assert!(s.leftover_temp_files().is_empty());
 }
 
@@ -251,6 +254,10 @@ fn the_command_is_reaped() {
     let cmd = s.script("ok", "true");
     let report = run(&s, &cmd, SECOND);
     let pid = report.pid.unwrap();
+    // Reaped when the caller is done with the call, not before: its pid
+    // (the group's id) cannot be reused meanwhile.
+    assert!(!reaped(pid), "pid {pid} is reaped before the cleanup");
+    drop(report.cleanup);
     assert!(reaped(pid), "pid {pid} is still there (zombie?)");
 }
 

@@ -35,7 +35,7 @@ use tokio::net::unix::pipe;
 use crate::error::{CallError, ErrorKind};
 pub use cgroup::{CgroupSetting, Containment};
 use process::{Ending, Process};
-use tempfiles::{read_command_file, PrivateDir};
+use tempfiles::{read_command_file, CallFiles, PrivateDir};
 use tree::Tree;
 
 /// How much of stdout and stderr is kept for the log.
@@ -108,6 +108,27 @@ pub struct Report {
     /// Whether the command ran in its own cgroup (else: its process group
     /// only).
     pub contained: bool,
+    /// The command (exited, unreaped), its cgroup and its files.
+    pub cleanup: Cleanup,
+}
+
+/// What a run still holds once its result is known: the exited command,
+/// unreaped, its cgroup and its files. Dropping it reaps the command,
+/// releases the cgroup and removes the files; a caller that drops it only
+/// after delivering the answer takes that work off the wait for it.
+#[derive(Debug, Default)]
+pub struct Cleanup {
+    tree: Option<Tree>,
+    files: Option<CallFiles>,
+}
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        if let Some(tree) = self.tree.take() {
+            tree.close();
+        }
+        drop(self.files.take());
+    }
 }
 
 impl Runner {
@@ -161,6 +182,7 @@ impl Runner {
             pid: None,
             leftovers: 0,
             contained: false,
+            cleanup: Cleanup::default(),
         };
         report.result = self.run_inner(invocation, &mut report).await;
         report.elapsed = started.elapsed();
@@ -213,11 +235,12 @@ impl Runner {
             let mut tree = tree;
             let waited = self.wait_with_deadline(&mut tree, invocation.timeout).await;
             // Nothing the command started outlives the call.
-            (waited, tree.finish().await)
+            let finished = tree.finish().await;
+            (waited, finished, tree)
         };
         tokio::pin!(stdout_reader, stderr_reader, ending);
         let (mut stdout_read, mut stderr_read) = (false, false);
-        let (waited, finished) = loop {
+        let (waited, finished, tree) = loop {
             tokio::select! {
                 biased;
                 ended = &mut ending => break ended,
@@ -259,7 +282,7 @@ impl Runner {
             ),
         })?;
 
-        match Ending::from(ending.status) {
+        let result = match Ending::from(ending.status) {
             Ending::Code(0) => {
                 let content = read_command_file(&files.output, "output", self.max_output_bytes)
                     .map_err(|e| e.context(format!("Command \"{display}\"")))?;
@@ -289,7 +312,12 @@ impl Runner {
                     cause(&files.error)
                 ),
             )),
-        }
+        };
+        report.cleanup = Cleanup {
+            tree: Some(tree),
+            files: Some(files),
+        };
+        result
     }
 
     /// Waits for the command to exit; past `timeout`, SIGTERM to its group

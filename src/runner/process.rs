@@ -124,6 +124,37 @@ impl Process {
         Ok(unsafe { info.si_pid() } != 0)
     }
 
+    /// The exit status of the process once it has exited
+    /// ([`Process::exited`]), read without reaping it.
+    pub fn exit_status(&self) -> io::Result<ExitStatus> {
+        if let Some(status) = self.status {
+            return Ok(status);
+        }
+        // SAFETY: an all-zero siginfo_t is valid; waitid fills it in.
+        let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+        // SAFETY: `info` is valid for writes; WNOWAIT leaves the child
+        // unreaped; without WNOHANG the call waits for the exit.
+        let r = unsafe {
+            libc::waitid(
+                libc::P_PID,
+                self.pid as libc::id_t,
+                &mut info,
+                libc::WEXITED | libc::WNOWAIT,
+            )
+        };
+        if r != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        // SAFETY: waitid filled `info` for our child's exit.
+        let status = unsafe { info.si_status() };
+        // Encoded as waitpid does, so that ExitStatus decodes it.
+        Ok(ExitStatus::from_raw(match info.si_code {
+            libc::CLD_EXITED => (status & 0xff) << 8,
+            libc::CLD_DUMPED => (status & 0x7f) | 0x80,
+            _ => status & 0x7f,
+        }))
+    }
+
     /// Reaps the process once it has exited ([`Process::exited`]), and
     /// returns its status. Blocks until then if it has not.
     pub fn reap(&mut self) -> io::Result<ExitStatus> {

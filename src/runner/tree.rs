@@ -19,6 +19,8 @@ pub const LEFTOVER_WAIT: Duration = Duration::from_secs(1);
 pub struct Tree {
     process: Process,
     cgroup: Option<CallCgroup>,
+    /// Whether the cgroup was found empty when the command had exited.
+    emptied: bool,
     finished: bool,
 }
 
@@ -36,6 +38,7 @@ impl Tree {
         Tree {
             process,
             cgroup,
+            emptied: true,
             finished: false,
         }
     }
@@ -69,31 +72,36 @@ impl Tree {
         Ok(())
     }
 
-    /// Ends the call once the command has exited: kills what it left
-    /// running, waits (bounded) for it to go, reaps the command and removes
-    /// the cgroup.
-    pub async fn finish(mut self) -> io::Result<Finished> {
+    /// Ends the command's part of the call once it has exited: kills what
+    /// it left running and waits (bounded) for it to go. The command stays
+    /// unreaped and the cgroup in use until [`Tree::close`], which can wait
+    /// until the caller has its answer.
+    pub async fn finish(&mut self) -> io::Result<Finished> {
         // The command is unreaped: its group id is still ours to signal.
         self.process.signal_group(libc::SIGKILL);
         let mut leftovers = 0;
         // The command itself, exited, is no longer a member.
-        let mut empty = true;
         if let Some(cgroup) = &self.cgroup {
             if !cgroup.is_empty() {
                 leftovers = cgroup.kill_all();
                 let _ = tokio::time::timeout(LEFTOVER_WAIT, killed(cgroup)).await;
-                empty = false;
+                self.emptied = false;
             }
         }
-        let status = self.process.reap();
-        if let Some(cgroup) = self.cgroup.take() {
-            cgroup.release(empty);
-        }
-        self.finished = true;
         Ok(Finished {
-            status: status?,
+            status: self.process.exit_status()?,
             leftovers,
         })
+    }
+
+    /// Reaps the command and releases its cgroup (see
+    /// [`CallCgroup::release`]).
+    pub fn close(mut self) {
+        let _ = self.process.reap();
+        if let Some(cgroup) = self.cgroup.take() {
+            cgroup.release(self.emptied);
+        }
+        self.finished = true;
     }
 }
 
