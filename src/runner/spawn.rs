@@ -111,7 +111,7 @@ pub fn spawn(
 }
 
 /// What the child needs, prepared by the parent: the child only reads it,
-/// and writes `error`.
+/// but for the two error slots.
 struct Child {
     program: *const libc::c_char,
     argv: *const *const libc::c_char,
