@@ -104,24 +104,7 @@ impl Process {
 
     /// Whether the process has exited (it is a zombie), without reaping it.
     fn has_exited(&self) -> io::Result<bool> {
-        // SAFETY: an all-zero siginfo_t is valid; waitid fills it in.
-        let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
-        // SAFETY: `info` is valid for writes; WNOWAIT leaves the child
-        // unreaped, WNOHANG makes the call return at once.
-        let r = unsafe {
-            libc::waitid(
-                libc::P_PID,
-                self.pid as libc::id_t,
-                &mut info,
-                libc::WEXITED | libc::WNOHANG | libc::WNOWAIT,
-            )
-        };
-        if r != 0 {
-            return Err(io::Error::last_os_error());
-        }
-        // SAFETY: waitid filled `info` for a child state change (or left it
-        // zeroed when there was none).
-        Ok(unsafe { info.si_pid() } != 0)
+        Ok(self.peek(libc::WNOHANG)?.is_some())
     }
 
     /// The exit status of the process once it has exited
@@ -130,29 +113,40 @@ impl Process {
         if let Some(status) = self.status {
             return Ok(status);
         }
+        self.peek(0)?
+            .ok_or_else(|| io::Error::other("waitid returned without an exit"))
+    }
+
+    /// The exit status, if the process has exited, leaving it unreaped;
+    /// `flags` may add WNOHANG to return at once.
+    fn peek(&self, flags: libc::c_int) -> io::Result<Option<ExitStatus>> {
         // SAFETY: an all-zero siginfo_t is valid; waitid fills it in.
         let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
         // SAFETY: `info` is valid for writes; WNOWAIT leaves the child
-        // unreaped; without WNOHANG the call waits for the exit.
+        // unreaped.
         let r = unsafe {
             libc::waitid(
                 libc::P_PID,
                 self.pid as libc::id_t,
                 &mut info,
-                libc::WEXITED | libc::WNOWAIT,
+                libc::WEXITED | libc::WNOWAIT | flags,
             )
         };
         if r != 0 {
             return Err(io::Error::last_os_error());
         }
-        // SAFETY: waitid filled `info` for our child's exit.
-        let status = unsafe { info.si_status() };
+        // SAFETY: waitid filled `info` for a child state change (or left it
+        // zeroed, pid 0, when there was none).
+        let (pid, status) = unsafe { (info.si_pid(), info.si_status()) };
+        if pid == 0 {
+            return Ok(None);
+        }
         // Encoded as waitpid does, so that ExitStatus decodes it.
-        Ok(ExitStatus::from_raw(match info.si_code {
+        Ok(Some(ExitStatus::from_raw(match info.si_code {
             libc::CLD_EXITED => (status & 0xff) << 8,
             libc::CLD_DUMPED => (status & 0x7f) | 0x80,
             _ => status & 0x7f,
-        }))
+        })))
     }
 
     /// Reaps the process once it has exited ([`Process::exited`]), and
