@@ -24,7 +24,7 @@ use crate::method::{Method, ModuleKind, OnEmpty, OnFailure};
 use crate::metrics::Metrics;
 use crate::panic::{panic_message, CatchUnwind};
 use crate::runner::{Cleanup, Containment, Invocation, Report, Runner};
-use crate::runtime::runtime;
+use crate::runtime::{self, runtime};
 use crate::state::State;
 
 /// Environment variables every command receives.
@@ -193,8 +193,9 @@ impl Module {
         };
         let module = Arc::clone(self);
         // One task per call, `done` included: a second task awaiting the
-        // first would cost a wake-up and a context switch per call.
-        runtime().spawn(async move {
+        // first would cost a wake-up and a context switch per call. It
+        // starts on this thread (see `runtime::start`).
+        runtime::start(async move {
             let mut cleanup = Cleanup::default();
             let call = module.call_into(method, input, &mut cleanup);
             match CatchUnwind(Box::pin(call)).await {

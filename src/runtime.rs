@@ -6,7 +6,12 @@
 //! thread count therefore stays constant whatever the number of containers
 //! or commands, which matters inside an agent that runs thousands of them.
 
-use std::sync::OnceLock;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
+use std::task::{Context, Wake, Waker};
+use std::time::Duration;
 
 use tokio::runtime::{Builder, Runtime};
 
@@ -23,12 +28,139 @@ pub const BLOCKING_THREADS: usize = 2;
 pub fn runtime() -> &'static Runtime {
     static RUNTIME: OnceLock<Runtime> = OnceLock::new();
     RUNTIME.get_or_init(|| {
-        Builder::new_multi_thread()
+        let runtime = Builder::new_multi_thread()
             .worker_threads(WORKER_THREADS)
             .max_blocking_threads(BLOCKING_THREADS)
             .thread_name("mesos-cmd-mod")
             .enable_all()
             .build()
-            .unwrap_or_else(|e| panic!("cannot start the command runtime: {e}"))
+            .unwrap_or_else(|e| panic!("cannot start the command runtime: {e}"));
+        runtime.spawn(heartbeat());
+        runtime
     })
+}
+
+/// How far ahead the timer driver always has a wake-up planned.
+pub const HEARTBEAT: Duration = Duration::from_millis(100);
+
+/// Keeps a timer due within [`HEARTBEAT`] at all times.
+///
+/// Every call arms a timer (see `runner::PIPES_UNWATCHED`). When the timer
+/// driver sleeps with nothing planned, or planned later than that timer,
+/// arming it from a caller's thread must wake a worker just to shorten that
+/// sleep: a wake-up and two context switches per call, for nothing. With a
+/// wake-up always planned within HEARTBEAT, timers of at least that length
+/// never wake the driver; the price is ten wake-ups per second of one
+/// worker (a few microseconds each).
+async fn heartbeat() {
+    let mut ticks = tokio::time::interval(HEARTBEAT);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+    }
+}
+
+/// Starts `future` on the calling thread and hands it to the runtime only
+/// once it has to wait.
+///
+/// A call's first stretch (its files, the spawn, registering the child's
+/// pidfd and pipes) needs no worker: running it where the call is made
+/// saves the wake-up of a worker, a context switch and a pass through the
+/// run queue per call. The future is polled once here, within the runtime's
+/// context; if it is not finished, it becomes a runtime task the first time
+/// anything it waits for wakes it, and from then on is an ordinary task.
+pub fn start<F>(future: F)
+where
+    F: Future<Output = ()> + Send + 'static,
+{
+    let _context = runtime().enter();
+    let mut future: Parked = Box::pin(future);
+    let handoff = Arc::new(Handoff {
+        state: Mutex::new(Stage::FirstPoll { woken: false }),
+    });
+    let waker = Waker::from(Arc::clone(&handoff));
+    if future
+        .as_mut()
+        .poll(&mut Context::from_waker(&waker))
+        .is_ready()
+    {
+        return;
+    }
+    let mut state = handoff.lock();
+    if matches!(*state, Stage::FirstPoll { woken: true }) {
+        // Woken while it was being polled: it has something to do already.
+        *state = Stage::Handed;
+        drop(state);
+        runtime().spawn(future);
+    } else {
+        PARKED.fetch_add(1, Ordering::Relaxed);
+        *state = Stage::Parked(future);
+    }
+}
+
+/// Futures started by [`start`] still waiting for their first wake.
+static PARKED: AtomicUsize = AtomicUsize::new(0);
+
+/// Work alive on the runtime: its tasks, the futures started by [`start`]
+/// not yet handed to it, less the heartbeat. Zero when no call and no watch
+/// is in progress (the fault suite's leak check).
+pub fn work_in_progress() -> usize {
+    let tasks = runtime().metrics().num_alive_tasks();
+    (tasks + PARKED.load(Ordering::Relaxed)).saturating_sub(1)
+}
+
+type Parked = Pin<Box<dyn Future<Output = ()> + Send>>;
+
+/// Where a future started by [`start`] is until the runtime owns it.
+struct Handoff {
+    state: Mutex<Stage>,
+}
+
+enum Stage {
+    /// The calling thread is polling it; `woken` records a wake meanwhile.
+    FirstPoll { woken: bool },
+    /// Waiting for its first wake.
+    Parked(Parked),
+    /// A runtime task; wakes addressed to this waker are stale.
+    Handed,
+}
+
+impl Handoff {
+    fn lock(&self) -> MutexGuard<'_, Stage> {
+        // The lock guards a plain state change; a poisoned one is still
+        // consistent.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl Drop for Handoff {
+    fn drop(&mut self) {
+        // Dropped unwoken (what it waited for was dropped first).
+        let state = self.state.get_mut().unwrap_or_else(PoisonError::into_inner);
+        if matches!(state, Stage::Parked(_)) {
+            PARKED.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
+}
+
+impl Wake for Handoff {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        let mut state = self.lock();
+        match std::mem::replace(&mut *state, Stage::Handed) {
+            Stage::FirstPoll { .. } => *state = Stage::FirstPoll { woken: true },
+            Stage::Parked(future) => {
+                PARKED.fetch_sub(1, Ordering::Relaxed);
+                drop(state);
+                // From a worker (the usual case: a readiness or a timer),
+                // this lands in that worker's own queue, no other thread
+                // woken.
+                runtime().spawn(future);
+            }
+            Stage::Handed => {}
+        }
+    }
 }

@@ -25,18 +25,17 @@ mod spawn;
 pub mod tempfiles;
 mod tree;
 
-use std::os::fd::OwnedFd;
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use tokio::io::AsyncReadExt;
 use tokio::net::unix::pipe;
 
 use crate::error::{CallError, ErrorKind};
 pub use cgroup::{CgroupSetting, Containment};
-use process::{Ending, Process};
+use process::{Ending, Pipes, Process};
 use tempfiles::{read_command_file, CallFiles, PrivateDir};
-use tree::Tree;
+use tree::{Finished, Tree};
 
 /// How much of stdout and stderr is kept for the log.
 pub const CAPTURE_LIMIT: usize = 64 * 1024;
@@ -45,6 +44,10 @@ pub const CAUSE_LIMIT: u64 = 64 * 1024;
 /// How long pipes are drained once the command has exited: a grandchild that
 /// inherited them may keep them open for ever.
 pub const DRAIN_AFTER_EXIT: Duration = Duration::from_millis(200);
+/// How long a command runs before its pipes are watched (read as it
+/// writes); before that they are read once it has exited. Matches the
+/// runtime's heartbeat, so that arming this wait wakes no worker.
+pub const PIPES_UNWATCHED: Duration = crate::runtime::HEARTBEAT;
 
 /// Process-wide settings of the runner.
 #[derive(Debug)]
@@ -223,44 +226,49 @@ impl Runner {
             (cgroup, _) => cgroup,
         };
         report.contained = cgroup.is_some();
-        let tree = Tree::new(process, cgroup);
+        let mut tree = Tree::new(process, cgroup);
         report.pid = Some(tree.pid());
 
-        // The pipes are read within this call's own task, not by tasks of
-        // their own: that would cost two spawns and their wake-ups per call.
-        let (stdout, stderr) = (&mut report.stdout, &mut report.stderr);
-        let stdout_reader = capture(pipes.stdout, stdout);
-        let stderr_reader = capture(pipes.stderr, stderr);
-        let ending = async {
-            let mut tree = tree;
-            let waited = self.wait_with_deadline(&mut tree, invocation.timeout).await;
-            // Nothing the command started outlives the call.
-            let finished = tree.finish().await;
-            (waited, finished, tree)
-        };
-        tokio::pin!(stdout_reader, stderr_reader, ending);
-        let (mut stdout_read, mut stderr_read) = (false, false);
-        let (waited, finished, tree) = loop {
-            tokio::select! {
-                biased;
-                ended = &mut ending => break ended,
-                () = &mut stdout_reader, if !stdout_read => stdout_read = true,
-                () = &mut stderr_reader, if !stderr_read => stderr_read = true,
+        // Most commands exit long before they could fill a pipe, so the
+        // pipes are not watched at first: a watched pipe wakes the runtime
+        // when the command closes it on exit, next to the pidfd's own
+        // wake-up, and its read then contends with the exiting command. They
+        // are read once the command has exited, or watched from
+        // PIPES_UNWATCHED on, so that a chatty command never blocks long.
+        let first = invocation.timeout.min(PIPES_UNWATCHED);
+        let (waited, finished, mut open) = match tokio::time::timeout(first, tree.exited()).await {
+            Ok(exited) => {
+                // The pipes first: what a leftover still holds open is
+                // drained below, once `finish` has killed it.
+                let open = [
+                    !read_available(&pipes.stdout, &mut report.stdout),
+                    !read_available(&pipes.stderr, &mut report.stderr),
+                ];
+                let finished = tree.finish().await;
+                (exited.map_err(Waited::Io), finished, open)
+            }
+            Err(_still_running) => {
+                let rest = invocation.timeout.saturating_sub(first);
+                self.watch_pipes(&mut tree, rest, &pipes, report).await
             }
         };
         // The command is gone; its pipes may still be held by a process
-        // that escaped (without a cgroup): what they gave so far is kept.
-        if !(stdout_read && stderr_read) {
+        // that escaped (without a cgroup): what they give within
+        // DRAIN_AFTER_EXIT is kept.
+        if open.iter().any(|&o| o) {
+            let (stdout, stderr) = (&mut report.stdout, &mut report.stderr);
             let drain = async {
-                if !stdout_read {
-                    stdout_reader.await;
+                if open[0] {
+                    capture(&pipes.stdout, stdout).await;
                 }
-                if !stderr_read {
-                    stderr_reader.await;
+                if open[1] {
+                    capture(&pipes.stderr, stderr).await;
                 }
             };
             let _ = tokio::time::timeout(DRAIN_AFTER_EXIT, drain).await;
+            open = [false; 2];
         }
+        debug_assert!(!open.iter().any(|&o| o));
 
         let finished = finished.map_err(Waited::Io);
         if let (Ok(()), Ok(f)) = (&waited, &finished) {
@@ -320,6 +328,38 @@ impl Runner {
         result
     }
 
+    /// Waits for a command that did not exit within PIPES_UNWATCHED, reading
+    /// its pipes meanwhile; returns how the wait and the finish went and
+    /// which pipes are still open.
+    async fn watch_pipes(
+        &self,
+        tree: &mut Tree,
+        timeout: Duration,
+        pipes: &Pipes,
+        report: &mut Report,
+    ) -> (Result<(), Waited>, std::io::Result<Finished>, [bool; 2]) {
+        let (stdout, stderr) = (&mut report.stdout, &mut report.stderr);
+        let stdout_reader = capture(&pipes.stdout, stdout);
+        let stderr_reader = capture(&pipes.stderr, stderr);
+        let ending = async {
+            let waited = self.wait_with_deadline(tree, timeout).await;
+            // Nothing the command started outlives the call.
+            let finished = tree.finish().await;
+            (waited, finished)
+        };
+        tokio::pin!(stdout_reader, stderr_reader, ending);
+        let (mut stdout_read, mut stderr_read) = (false, false);
+        let (waited, finished) = loop {
+            tokio::select! {
+                biased;
+                ended = &mut ending => break ended,
+                () = &mut stdout_reader, if !stdout_read => stdout_read = true,
+                () = &mut stderr_reader, if !stderr_read => stderr_read = true,
+            }
+        };
+        (waited, finished, [!stdout_read, !stderr_read])
+    }
+
     /// Waits for the command to exit; past `timeout`, SIGTERM to its group
     /// and cgroup, and after the grace period (or as soon as all of them are
     /// gone) SIGKILL to whatever is left.
@@ -340,25 +380,56 @@ enum Waited {
     Io(std::io::Error),
 }
 
-/// Reads a pipe to its end into `captured`, keeping the first
-/// [`CAPTURE_LIMIT`] bytes and discarding the rest, so that a chatty command
-/// never blocks on a full pipe. What was read stays in `captured` if the
-/// future is dropped before the end.
-async fn capture(fd: OwnedFd, captured: &mut Captured) {
-    let Ok(mut receiver) = pipe::Receiver::from_owned_fd(fd) else {
+/// Reads a pipe to its end into `captured` (see [`keep`]), so that a
+/// chatty command never blocks on a full pipe. What was read stays in
+/// `captured` if the future is dropped before the end.
+async fn capture(fd: &OwnedFd, captured: &mut Captured) {
+    // The pipe is ours and non-blocking (see `spawn::pipe`); a duplicate,
+    // so that the call keeps the original.
+    let Ok(receiver) = fd
+        .try_clone()
+        .and_then(pipe::Receiver::from_owned_fd_unchecked)
+    else {
         return;
     };
     let mut buffer = [0u8; 8192];
     loop {
-        match receiver.read(&mut buffer).await {
-            Ok(0) | Err(_) => return,
-            Ok(n) => {
-                let room = CAPTURE_LIMIT - captured.bytes.len();
-                captured.bytes.extend_from_slice(&buffer[..n.min(room)]);
-                captured.truncated |= n > room;
-            }
+        match receiver.readable().await {
+            Ok(()) => match receiver.try_read(&mut buffer) {
+                Ok(0) => return,
+                Ok(n) => keep(captured, &buffer[..n]),
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                Err(_) => return,
+            },
+            Err(_) => return,
         }
     }
+}
+
+/// Reads what a non-blocking pipe holds now into `captured`; true if it
+/// reached the end (every writer gone).
+fn read_available(fd: &OwnedFd, captured: &mut Captured) -> bool {
+    let mut buffer = [0u8; 8192];
+    loop {
+        // SAFETY: `buffer` is valid for its length; `fd` is open.
+        let n = unsafe { libc::read(fd.as_raw_fd(), buffer.as_mut_ptr().cast(), buffer.len()) };
+        match n {
+            0 => return true,
+            n if n > 0 => keep(captured, &buffer[..n as usize]),
+            _ if std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted => {}
+            _ => return false,
+        }
+    }
+}
+
+/// Keeps the first [`CAPTURE_LIMIT`] bytes and counts the rest as
+/// truncated.
+fn keep(captured: &mut Captured, bytes: &[u8]) {
+    let room = CAPTURE_LIMIT - captured.bytes.len();
+    captured
+        .bytes
+        .extend_from_slice(&bytes[..bytes.len().min(room)]);
+    captured.truncated |= bytes.len() > room;
 }
 
 fn cause(error_file: &Path) -> String {

@@ -30,6 +30,11 @@ use super::cgroup::CallCgroup;
 pub struct Process {
     pid: libc::pid_t,
     pidfd: Option<AsyncFd<OwnedFd>>,
+    /// The exit status, once seen (the process may still be unreaped).
+    exited: Option<ExitStatus>,
+    /// The process has exited (its pidfd said so), status not read yet.
+    exited_seen: bool,
+    /// The exit status, once reaped.
     status: Option<ExitStatus>,
 }
 
@@ -74,6 +79,8 @@ impl Process {
         let process = Process {
             pid,
             pidfd,
+            exited: None,
+            exited_seen: false,
             status: None,
         };
         Ok(((process, Pipes { stdout, stderr }), outside))
@@ -89,28 +96,35 @@ impl Process {
     /// to [`Drop`].
     pub async fn exited(&mut self) -> io::Result<()> {
         loop {
-            if self.status.is_some() || self.has_exited()? {
+            if self.exited_seen || self.exited.is_some() || self.status.is_some() {
                 return Ok(());
             }
             match &self.pidfd {
+                // A pidfd becomes readable when its process has exited
+                // (also if that was before it was registered), and for
+                // nothing else. The status is read later (`exit_status`):
+                // the readiness comes while the exiting process still holds
+                // the kernel's task list lock, which `waitid` would spin on.
                 Some(fd) => {
-                    let mut guard = fd.readable().await?;
-                    guard.clear_ready();
+                    fd.readable().await?.retain_ready();
+                    self.exited_seen = true;
+                    return Ok(());
                 }
-                None => tokio::time::sleep(Duration::from_millis(5)).await,
+                None => {
+                    if let Some(status) = self.peek(libc::WNOHANG)? {
+                        self.exited = Some(status);
+                        return Ok(());
+                    }
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                }
             }
         }
-    }
-
-    /// Whether the process has exited (it is a zombie), without reaping it.
-    fn has_exited(&self) -> io::Result<bool> {
-        Ok(self.peek(libc::WNOHANG)?.is_some())
     }
 
     /// The exit status of the process once it has exited
     /// ([`Process::exited`]), read without reaping it.
     pub fn exit_status(&self) -> io::Result<ExitStatus> {
-        if let Some(status) = self.status {
+        if let Some(status) = self.status.or(self.exited) {
             return Ok(status);
         }
         self.peek(0)?

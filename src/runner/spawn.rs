@@ -31,7 +31,8 @@ use std::path::Path;
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::OnceLock;
 
-/// A spawned command: its pid and the read ends of its stdout and stderr.
+/// A spawned command: its pid and the read ends of its stdout and stderr
+/// (non-blocking).
 #[derive(Debug)]
 pub struct Spawned {
     pub pid: libc::pid_t,
@@ -245,6 +246,13 @@ extern "C" fn run_child(argument: *mut libc::c_void) -> libc::c_int {
                 fail(child);
             }
         }
+        // The pipes were made non-blocking for the parent's reads; the
+        // command writes to blocking ones, as any program expects.
+        for target in [1, 2] {
+            if libc::fcntl(target, libc::F_SETFL, 0) != 0 {
+                fail(child);
+            }
+        }
         if libc::syscall(libc::SYS_close_range, 3u32, u32::MAX, 0u32) != 0 {
             for i in 0..child.close_fallback_len {
                 libc::close(*child.close_fallback.add(i));
@@ -416,10 +424,13 @@ fn null_terminated(strings: &[CString]) -> Vec<*const libc::c_char> {
         .collect()
 }
 
+/// A pipe whose ends are both non-blocking: the child makes its own end
+/// blocking again (one system call in the child instead of one in the
+/// parent, see `run_child`).
 fn pipe() -> io::Result<(OwnedFd, OwnedFd)> {
     let mut fds = [0 as RawFd; 2];
     // SAFETY: `fds` is valid for two descriptors.
-    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
+    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC | libc::O_NONBLOCK) } != 0 {
         return Err(io::Error::last_os_error());
     }
     // SAFETY: pipe2 returned two fresh descriptors that we now own.

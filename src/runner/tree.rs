@@ -77,16 +77,24 @@ impl Tree {
     /// unreaped and the cgroup in use until [`Tree::close`], which can wait
     /// until the caller has its answer.
     pub async fn finish(&mut self) -> io::Result<Finished> {
-        // The command is unreaped: its group id is still ours to signal.
-        self.process.signal_group(libc::SIGKILL);
         let mut leftovers = 0;
         // The command itself, exited, is no longer a member.
-        if let Some(cgroup) = &self.cgroup {
-            if !cgroup.is_empty() {
+        let group_may_remain = match &self.cgroup {
+            Some(cgroup) if cgroup.is_empty() => false,
+            Some(cgroup) => {
                 leftovers = cgroup.kill_all();
                 let _ = tokio::time::timeout(LEFTOVER_WAIT, killed(cgroup)).await;
                 self.emptied = false;
+                true
             }
+            None => true,
+        };
+        // An empty cgroup holds none of the command's descendants, nor
+        // then any member of its group (leaving a cgroup takes another
+        // cgroup's `tasks` file, which the command was never given). Else
+        // the group too: it is unreaped, so its group id is still ours.
+        if group_may_remain {
+            self.process.signal_group(libc::SIGKILL);
         }
         Ok(Finished {
             status: self.process.exit_status()?,

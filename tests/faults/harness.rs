@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use mesos_command_modules::input::Input;
 use mesos_command_modules::runner::{Containment, Runner};
-use mesos_command_modules::runtime::runtime;
+use mesos_command_modules::runtime::{self, runtime};
 use mesos_command_modules::{Method, Module, ModuleKind, Outcome, StateMode};
 
 use crate::common::{alive, eventually, Scratch};
@@ -489,8 +489,8 @@ impl Scenario {
             }
         }
         drop(modules);
-        // No task left on the runtime: pipe readers, calls, watch loops.
-        let tasks = || runtime().metrics().num_alive_tasks();
+        // No task left on the runtime: calls, watch loops.
+        let tasks = runtime::work_in_progress;
         assert!(
             eventually(Duration::from_secs(2), || tasks() == 0),
             "{name}: {} runtime task(s) left",
