@@ -297,9 +297,11 @@ fn the_command_starts_with_clean_signals_in_its_own_group() {
     };
     let cmd = s.script(
         "signals",
-        r#"grep -E '^(SigBlk|SigIgn)' /proc/$$/status > "$2"
-pgid=$(awk '{print $5}' /proc/$$/stat)
-[ "$pgid" = "$$" ] && echo leader >> "$2""#,
+        // Read by the command's own process (exec): a shell waiting for a
+        // child blocks every signal meanwhile, which /proc shows.
+        r#"pgid=$(awk '{print $5}' /proc/$$/stat)
+[ "$pgid" = "$$" ] && echo leader > "$2"
+exec grep -E '^(SigBlk|SigIgn)' /proc/self/status >> "$2""#,
     );
     let report = runtime().block_on(async {
         // The spawn happens on this thread, whose mask blocks SIGUSR2.
@@ -317,7 +319,7 @@ pgid=$(awk '{print $5}' /proc/$$/stat)
     unsafe { libc::pthread_sigmask(libc::SIG_SETMASK, &previous, std::ptr::null_mut()) };
     assert_eq!(
         String::from_utf8(report.result.unwrap()).unwrap(),
-        "SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\nleader\n"
+        "leader\nSigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\n"
     );
 }
 

@@ -200,34 +200,17 @@ impl Runner {
         let display = invocation.display;
         let (files, stdin) = self.files.create(invocation.input)?;
         let cgroup = self.containment.call_cgroup();
-        let ((process, pipes), outside) = Process::spawn(
+        let (process, pipes) = Process::spawn(
             invocation.program,
             &[&files.input, &files.output, &files.error],
             stdin,
             invocation.env,
             cgroup.as_ref(),
         )
-        .map_err(|e| {
-            CallError::new(
-                ErrorKind::Spawn,
-                format!("Command \"{display}\" could not be started: {e}"),
-            )
-        })?;
-        let cgroup = match (cgroup, outside) {
-            (Some(cgroup), Some(e)) => {
-                log::warn!(
-                    "command \"{display}\" could not be placed in {} ({e}); for this call, {}",
-                    cgroup.path().display(),
-                    cgroup::FALLBACK_CONSEQUENCE
-                );
-                cgroup.remove();
-                None
-            }
-            (cgroup, _) => cgroup,
-        };
-        report.contained = cgroup.is_some();
+        .map_err(|e| could_not_start(display, &e))?;
         let mut tree = Tree::new(process, cgroup);
         report.pid = Some(tree.pid());
+        report.contained = tree.contained();
 
         // Most commands exit long before they could fill a pipe, so the
         // pipes are not watched at first: a watched pipe wakes the runtime
@@ -244,12 +227,14 @@ impl Runner {
                     !read_available(&pipes.stdout, &mut report.stdout),
                     !read_available(&pipes.stderr, &mut report.stderr),
                 ];
+                settle_placement(&mut tree, display, report);
                 let finished = tree.finish().await;
                 (exited.map_err(Waited::Io), finished, open)
             }
             Err(_still_running) => {
                 let rest = invocation.timeout.saturating_sub(first);
-                self.watch_pipes(&mut tree, rest, &pipes, report).await
+                self.watch_pipes(&mut tree, display, rest, &pipes, report)
+                    .await
             }
         };
         // The command is gone; its pipes may still be held by a process
@@ -274,6 +259,9 @@ impl Runner {
         if let (Ok(()), Ok(f)) = (&waited, &finished) {
             // Only a command that exited by itself left something behind.
             report.leftovers = f.leftovers;
+        }
+        if let Some(e) = tree.launch_failure() {
+            return Err(could_not_start(display, &e));
         }
         let ending = waited.and(finished).map_err(|e| match e {
             Waited::TimedOut => CallError::new(
@@ -334,6 +322,7 @@ impl Runner {
     async fn watch_pipes(
         &self,
         tree: &mut Tree,
+        display: &str,
         timeout: Duration,
         pipes: &Pipes,
         report: &mut Report,
@@ -341,8 +330,13 @@ impl Runner {
         let (stdout, stderr) = (&mut report.stdout, &mut report.stderr);
         let stdout_reader = capture(&pipes.stdout, stdout);
         let stderr_reader = capture(&pipes.stderr, stderr);
+        let contained = &mut report.contained;
         let ending = async {
             let waited = self.wait_with_deadline(tree, timeout).await;
+            if let Some((e, path)) = tree.settle_placement() {
+                placement_lost(display, &e, &path);
+                *contained = false;
+            }
             // Nothing the command started outlives the call.
             let finished = tree.finish().await;
             (waited, finished)
@@ -372,6 +366,30 @@ impl Runner {
         tree.signal(libc::SIGKILL);
         tree.exited().await.map_err(Waited::Io)?;
         Err(Waited::TimedOut)
+    }
+}
+
+fn could_not_start(display: &str, e: &std::io::Error) -> CallError {
+    CallError::new(
+        ErrorKind::Spawn,
+        format!("Command \"{display}\" could not be started: {e}"),
+    )
+}
+
+/// A command that could not join its cgroup ran contained by its process
+/// group only: said once per call, with what that loses.
+fn placement_lost(display: &str, e: &std::io::Error, path: &Path) {
+    log::warn!(
+        "command \"{display}\" could not be placed in {} ({e}); for this call, {}",
+        path.display(),
+        cgroup::FALLBACK_CONSEQUENCE
+    );
+}
+
+fn settle_placement(tree: &mut Tree, display: &str, report: &mut Report) {
+    if let Some((e, path)) = tree.settle_placement() {
+        placement_lost(display, &e, &path);
+        report.contained = false;
     }
 }
 

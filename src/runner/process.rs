@@ -24,6 +24,7 @@ use std::time::Duration;
 use tokio::io::unix::AsyncFd;
 
 use super::cgroup::CallCgroup;
+use super::spawn::Launch;
 
 /// A spawned command, leader of its own process group.
 #[derive(Debug)]
@@ -36,6 +37,8 @@ pub struct Process {
     exited_seen: bool,
     /// The exit status, once reaped.
     status: Option<ExitStatus>,
+    /// Read by the child until `execve`: kept as long as the process.
+    launch: Launch,
 }
 
 /// The pipes of a spawned command.
@@ -48,9 +51,9 @@ pub struct Pipes {
 impl Process {
     /// Spawns `program` with `args`, `stdin` as its standard input, piped
     /// stdout and stderr, and `env` added to the inherited environment,
-    /// inside `cgroup` when one is given. The second value is the error
-    /// that kept the command out of `cgroup` (it then runs contained by its
-    /// process group only).
+    /// inside `cgroup` when one is given. Whether it could be executed, and
+    /// placed in `cgroup`, is known once it has exited
+    /// ([`Process::launch`]).
     ///
     /// Must be called from within the runtime (the pidfd is registered with
     /// its reactor).
@@ -60,7 +63,7 @@ impl Process {
         stdin: File,
         env: &[(&str, &str)],
         cgroup: Option<&CallCgroup>,
-    ) -> io::Result<((Process, Pipes), Option<io::Error>)> {
+    ) -> io::Result<(Process, Pipes)> {
         let spawned = super::spawn::spawn(
             program,
             args,
@@ -68,11 +71,6 @@ impl Process {
             env,
             cgroup.map(CallCgroup::tasks_file),
         )?;
-        let outside = if cgroup.is_some() {
-            spawned.placement
-        } else {
-            None
-        };
         let pid = spawned.pid;
         let (stdout, stderr) = (spawned.stdout, spawned.stderr);
         let pidfd = open_pidfd(pid);
@@ -82,8 +80,15 @@ impl Process {
             exited: None,
             exited_seen: false,
             status: None,
+            launch: spawned.launch,
         };
-        Ok(((process, Pipes { stdout, stderr }), outside))
+        Ok((process, Pipes { stdout, stderr }))
+    }
+
+    /// What the child reported before `execve`: read it once the process
+    /// has exited.
+    pub fn launch(&self) -> &Launch {
+        &self.launch
     }
 
     /// The process (and process group) id.

@@ -1,52 +1,107 @@
 //! Spawning a command without `fork()`, with nothing of the agent's but its
 //! environment.
 //!
-//! The child is created the way glibc's `posix_spawn` creates it: with
-//! `clone(CLONE_VM | CLONE_VFORK)`, so it shares the agent's memory (nothing
-//! is copied, whatever the agent's size) and the spawning thread waits
-//! until it has called `execve`. In that child, on its own stack, it gets
-//! every signal at its default disposition and an empty signal mask
-//! (libprocess ignores SIGPIPE in the agent), leads its own process group,
-//! gets its standard streams, and loses every other descriptor of the
-//! agent (glog's log files, opened without `O_CLOEXEC`, for one), as
-//! libprocess's own `subprocess`, which the original module used, does.
+//! The child is created as glibc's `posix_spawn` creates it, with
+//! `clone(CLONE_VM)`: it shares the agent's memory until `execve`, so
+//! nothing is copied, whatever the agent's size. In that child, on a stack
+//! of its own, it gets every signal at its default disposition and an empty
+//! signal mask (libprocess ignores SIGPIPE in the agent), joins its cgroup,
+//! leads its own process group, gets its standard streams, and loses every
+//! other descriptor of the agent (glog's log files, opened without
+//! `O_CLOEXEC`, for one), as libprocess's own `subprocess`, which the
+//! original module used, does.
+//!
+//! Unlike `posix_spawn`, the spawning thread does not wait for the child
+//! to reach `execve` (no `CLONE_VFORK`, on x86-64 and AArch64): on a busy
+//! host a new process may wait milliseconds for a CPU, and a thread that
+//! waits with it (the agent's actor calling `usage` for every container)
+//! serializes every spawn behind the scheduler. So what the child reads
+//! ([`Launch`]) is owned by the command's process handle until it is
+//! reaped, the child reports a failure there (read once it has exited),
+//! its stack goes back to a pool only once the kernel has cleared the
+//! stack's in-use word (`CLONE_CHILD_CLEARTID`, done at `execve` or exit),
+//! and the parent sets the child's process group too, so that the group
+//! exists as soon as `spawn` returns.
 //!
 //! Why not `posix_spawn` itself: it maps a new stack for each child and
 //! unmaps it after, and unmapping memory of a process whose threads run on
 //! other CPUs makes the kernel interrupt each of them to flush their TLBs.
 //! On a virtual machine that interrupt is the most expensive step of the
 //! whole call (a quarter of the module's CPU per call, measured by
-//! `scripts/bench`). Here each thread keeps one child stack for its life.
+//! `scripts/bench`). Here stacks are kept and reused.
 //!
-//! The child runs on memory it shares with the agent, so it does only
-//! system calls: no allocation, no lock, no Rust code that could panic.
+//! The child runs on memory it shares with the agent, while the agent's
+//! threads run: it makes raw system calls only (not even `errno`, which
+//! is the spawning thread's), takes no lock, allocates nothing and runs no
+//! code that could panic.
 
-use std::cell::RefCell;
 use std::ffi::{CStr, CString, OsStr};
 use std::fs::File;
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
-use std::sync::atomic::{AtomicI32, Ordering};
-use std::sync::OnceLock;
+use std::sync::atomic::{AtomicI32, AtomicU32, Ordering};
+use std::sync::{Mutex, OnceLock, PoisonError};
 
-/// A spawned command: its pid and the read ends of its stdout and stderr
-/// (non-blocking).
+/// A spawned command: its pid, the read ends of its stdout and stderr
+/// (non-blocking), and what its child read until `execve`.
 #[derive(Debug)]
 pub struct Spawned {
     pub pid: libc::pid_t,
     pub stdout: OwnedFd,
     pub stderr: OwnedFd,
-    /// Why the command could not join the cgroup it was to run in (it runs
-    /// outside, in the spawning thread's).
-    pub placement: Option<io::Error>,
+    pub launch: Launch,
+}
+
+/// What the child reads until `execve` and where it reports a failure.
+/// Keep it until the child has exited (or called `execve`): the child may
+/// still be reading it after [`spawn`] has returned.
+pub struct Launch(Box<Child>);
+
+// SAFETY: the raw pointers in `Child` point into storage the `Child` owns
+// (or into `environ`'s strings, never freed), which nothing mutates after
+// `spawn`; the reports are atomics.
+unsafe impl Send for Launch {}
+// SAFETY: as above; shared access only reads or uses the atomics.
+unsafe impl Sync for Launch {}
+
+impl std::fmt::Debug for Launch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Launch")
+            .field("error", &self.0.error)
+            .field("placement_error", &self.0.placement_error)
+            .finish()
+    }
+}
+
+impl Launch {
+    /// Why the command could not be run (its child then exited with 127
+    /// before `execve` succeeded). Meaningful once it has exited.
+    pub fn failure(&self) -> Option<io::Error> {
+        errno_error(self.0.error.load(Ordering::Acquire))
+    }
+
+    /// Why the command could not join its cgroup (it then ran outside, in
+    /// the spawning process's own). Meaningful once it has called `execve`
+    /// or exited.
+    pub fn placement_failure(&self) -> Option<io::Error> {
+        errno_error(self.0.placement_error.load(Ordering::Acquire))
+    }
+}
+
+fn errno_error(errno: i32) -> Option<io::Error> {
+    (errno != 0).then(|| io::Error::from_raw_os_error(errno))
 }
 
 /// Spawns `program` with `args` (after `argv[0]`, the program itself),
 /// `stdin` as its standard input, piped stdout and stderr, and the current
 /// environment with `env` set. With `cgroup_tasks`, the `tasks` file of a
 /// cgroup v1 cgroup, the child moves itself there before anything else.
+///
+/// An error here means no process was created. A command that cannot be
+/// executed (removed since the configuration was checked, say) exits with
+/// 127 and says why in [`Launch::failure`].
 pub fn spawn(
     program: &Path,
     args: &[&Path],
@@ -54,8 +109,8 @@ pub fn spawn(
     env: &[(&str, &str)],
     cgroup_tasks: Option<&CStr>,
 ) -> io::Result<Spawned> {
-    let program_c = c_string(program.as_os_str())?;
-    let mut argv_owned = vec![program_c.clone()];
+    let program = c_string(program.as_os_str())?;
+    let mut argv_owned = vec![program.clone()];
     for arg in args {
         argv_owned.push(c_string(arg.as_os_str())?);
     }
@@ -78,38 +133,52 @@ pub fn spawn(
     } else {
         inheritable_descriptors()
     };
+    let cgroup_tasks = cgroup_tasks.map(CStr::to_owned);
 
-    let child = Child {
-        program: program_c.as_ptr(),
+    let child = Box::new(Child {
+        program: program.as_ptr(),
         argv: argv.as_ptr(),
         envp: envp.as_ptr(),
         stdio: [stdin, stdout_write.as_raw_fd(), stderr_write.as_raw_fd()],
         close_fallback: close_fallback.as_ptr(),
         close_fallback_len: close_fallback.len(),
-        cgroup_tasks: cgroup_tasks.map_or(std::ptr::null(), CStr::as_ptr),
+        cgroup_tasks: cgroup_tasks
+            .as_ref()
+            .map_or(std::ptr::null(), |t| t.as_ptr()),
         error: AtomicI32::new(0),
         placement_error: AtomicI32::new(0),
-    };
-    let pid = with_child_stack(|stack_top| clone_vfork(stack_top, &child))?;
-    let error = child.error.load(Ordering::Relaxed);
-    if error != 0 {
-        // The child exited without running the command: reap it.
-        let mut status = 0;
-        // SAFETY: `pid` is our child, which has exited.
-        unsafe { libc::waitpid(pid, &mut status, 0) };
-        return Err(io::Error::from_raw_os_error(error));
+        _storage: Storage {
+            _program: program,
+            _argv: (argv_owned, argv),
+            _env: (added, envp),
+            _close_fallback: close_fallback,
+            _cgroup_tasks: cgroup_tasks,
+        },
+    });
+    let pid = clone_child(&child)?;
+    if !WAITS_FOR_EXEC {
+        // The child sets it too; whichever comes first, the group exists
+        // when this returns, for the signals of a timeout. (Refused once
+        // the child has called execve, when it is set already.)
+        // SAFETY: plain system call on our child.
+        unsafe { libc::setpgid(pid, pid) };
     }
-    let placement = match child.placement_error.load(Ordering::Relaxed) {
-        0 => None,
-        errno => Some(io::Error::from_raw_os_error(errno)),
-    };
+    // The child has its own copies of the descriptors (no CLONE_FILES):
+    // the write ends and `stdin_duplicate` close here.
     Ok(Spawned {
         pid,
         stdout: stdout_read,
         stderr: stderr_read,
-        placement,
+        launch: Launch(child),
     })
 }
+
+/// Whether the spawning thread waits until the child has called `execve`
+/// (`CLONE_VFORK`). Only where the child's raw system calls are written
+/// for the architecture can it run alongside the agent's threads; anywhere
+/// else it uses libc's wrappers, which write the spawning thread's `errno`,
+/// and that thread must then be suspended.
+const WAITS_FOR_EXEC: bool = !cfg!(any(target_arch = "x86_64", target_arch = "aarch64"));
 
 /// What the child needs, prepared by the parent: the child only reads it,
 /// but for the two error slots.
@@ -128,13 +197,24 @@ struct Child {
     error: AtomicI32,
     /// The errno of the failed attempt to join the cgroup, if any.
     placement_error: AtomicI32,
+    /// What the pointers above point into.
+    _storage: Storage,
 }
 
-/// Creates the child with every signal blocked in the spawning thread (a
-/// handler of the agent must never run in the child, on memory it shares
-/// with the agent), and restores the thread's mask after.
-fn clone_vfork(stack_top: *mut libc::c_void, child: &Child) -> io::Result<libc::pid_t> {
-    // SAFETY: zeroed sigset_t storage, initialized by sigfillset.
+struct Storage {
+    _program: CString,
+    _argv: (Vec<CString>, Vec<*const libc::c_char>),
+    _env: (Vec<CString>, Vec<*const libc::c_char>),
+    _close_fallback: Vec<RawFd>,
+    _cgroup_tasks: Option<CString>,
+}
+
+/// Creates the child on a pooled stack, with every signal blocked in the
+/// spawning thread (a handler of the agent must never run in the child, on
+/// memory it shares with the agent), and restores the thread's mask after.
+fn clone_child(child: &Child) -> io::Result<libc::pid_t> {
+    let stack = ChildStack::take()?;
+    stack.in_use().store(1, Ordering::Relaxed);
     let mut all: libc::sigset_t = unsafe { std::mem::zeroed() };
     let mut previous: libc::sigset_t = unsafe { std::mem::zeroed() };
     // SAFETY: valid sigset_t storage; the raw system call also blocks the
@@ -149,16 +229,20 @@ fn clone_vfork(stack_top: *mut libc::c_void, child: &Child) -> io::Result<libc::
             SIGSET_BYTES,
         );
     }
-    // SAFETY: `stack_top` is the top of a writable stack that nothing else
-    // uses while this thread is suspended (CLONE_VFORK: until the child has
-    // called execve or exited); `child` outlives that too; `run_child` only
-    // makes system calls.
+    let vfork = if WAITS_FOR_EXEC { libc::CLONE_VFORK } else { 0 };
+    // SAFETY: the stack is ours until the kernel clears its in-use word
+    // (at the child's execve or exit: CLONE_CHILD_CLEARTID); `child`
+    // outlives the child's use of it (see `Launch`); `run_child` only makes
+    // system calls.
     let pid = unsafe {
         libc::clone(
             run_child,
-            stack_top,
-            libc::CLONE_VM | libc::CLONE_VFORK | libc::SIGCHLD,
+            stack.top(),
+            libc::CLONE_VM | libc::CLONE_CHILD_CLEARTID | vfork | libc::SIGCHLD,
             child as *const Child as *mut libc::c_void,
+            std::ptr::null_mut::<libc::pid_t>(),
+            std::ptr::null_mut::<libc::c_void>(),
+            stack.in_use().as_ptr().cast::<libc::pid_t>(),
         )
     };
     let clone_error = io::Error::last_os_error();
@@ -173,6 +257,10 @@ fn clone_vfork(stack_top: *mut libc::c_void, child: &Child) -> io::Result<libc::
         );
     }
     if pid < 0 {
+        stack.in_use().store(0, Ordering::Relaxed);
+    }
+    stack.give_back();
+    if pid < 0 {
         return Err(clone_error);
     }
     Ok(pid)
@@ -181,7 +269,7 @@ fn clone_vfork(stack_top: *mut libc::c_void, child: &Child) -> io::Result<libc::
 /// The kernel's signal set size, for raw `rt_sigprocmask` calls.
 const SIGSET_BYTES: usize = 8;
 /// Signals the kernel knows: 1 to 64.
-const KERNEL_SIGNALS: libc::c_int = 64;
+const KERNEL_SIGNALS: usize = 64;
 
 /// `struct sigaction` as the `rt_sigaction` system call takes it (not
 /// glibc's, which differs).
@@ -193,22 +281,16 @@ struct KernelSigaction {
     mask: u64,
 }
 
-/// The child, until `execve`: system calls only.
+/// The child, until `execve`: raw system calls only.
 extern "C" fn run_child(argument: *mut libc::c_void) -> libc::c_int {
-    // SAFETY: the parent passed a `Child` that outlives this function (it
-    // is suspended until execve or exit).
+    // SAFETY: the parent passed a `Child` that it keeps until this process
+    // has called execve or exited.
     let child = unsafe { &*(argument as *const Child) };
-    let fail = |child: &Child| -> ! {
-        child.error.store(last_errno().max(1), Ordering::Relaxed);
-        // SAFETY: _exit ends the child without running anything of the
-        // parent's (no atexit handler, no flush of shared stdio buffers).
-        unsafe { libc::_exit(127) }
-    };
     // SAFETY: only system calls on valid arguments, in a child whose
     // signals are all blocked.
     unsafe {
-        // The raw system call: glibc's wrapper refuses its own signals (32
-        // and 33), and an ignored one would stay ignored in the command.
+        // Not glibc's wrapper: it refuses its own signals (32 and 33), and
+        // an ignored one would stay ignored in the command.
         let default = KernelSigaction {
             handler: libc::SIG_DFL,
             flags: 0,
@@ -216,68 +298,167 @@ extern "C" fn run_child(argument: *mut libc::c_void) -> libc::c_int {
             mask: 0,
         };
         for signal in 1..=KERNEL_SIGNALS {
-            // SIGKILL and SIGSTOP refuse; harmless.
-            libc::syscall(
-                libc::SYS_rt_sigaction,
-                signal,
-                &default,
-                std::ptr::null_mut::<KernelSigaction>(),
-                SIGSET_BYTES,
-            );
+            if signal != libc::SIGKILL as usize && signal != libc::SIGSTOP as usize {
+                sys(
+                    libc::SYS_rt_sigaction,
+                    [signal, addr(&default), 0, SIGSET_BYTES],
+                );
+            }
         }
         if !child.cgroup_tasks.is_null() {
             // Before the command runs a single instruction, so before it
             // can fork; see `cgroup.rs` for why writing `0` is cheap.
-            let fd = libc::open(child.cgroup_tasks, libc::O_WRONLY | libc::O_CLOEXEC);
-            if fd < 0 || libc::write(fd, b"0".as_ptr().cast(), 1) != 1 {
-                child
-                    .placement_error
-                    .store(last_errno().max(1), Ordering::Relaxed);
-            }
-            if fd >= 0 {
-                libc::close(fd);
+            let fd = sys(
+                libc::SYS_openat,
+                [
+                    libc::AT_FDCWD as usize,
+                    child.cgroup_tasks as usize,
+                    (libc::O_WRONLY | libc::O_CLOEXEC) as usize,
+                    0,
+                ],
+            );
+            let written = if fd < 0 {
+                fd
+            } else {
+                let written = sys(libc::SYS_write, [fd as usize, addr(&b'0'), 1, 0]);
+                sys(libc::SYS_close, [fd as usize, 0, 0, 0]);
+                written
+            };
+            if written != 1 {
+                let errno = if written < 0 {
+                    errno_of(written)
+                } else {
+                    libc::EIO
+                };
+                child.placement_error.store(errno, Ordering::Release);
             }
         }
-        if libc::setpgid(0, 0) != 0 {
-            fail(child);
-        }
+        check(child, sys(libc::SYS_setpgid, [0, 0, 0, 0]));
         for (target, &source) in child.stdio.iter().enumerate() {
-            if libc::dup2(source, target as RawFd) < 0 {
-                fail(child);
-            }
+            // dup3, not dup2 (absent on AArch64): the sources are all
+            // above 2 (see `above_stdio`), never equal to the target.
+            check(child, sys(libc::SYS_dup3, [source as usize, target, 0, 0]));
         }
         // The pipes were made non-blocking for the parent's reads; the
         // command writes to blocking ones, as any program expects.
-        for target in [1, 2] {
-            if libc::fcntl(target, libc::F_SETFL, 0) != 0 {
-                fail(child);
-            }
+        for target in [1usize, 2] {
+            check(
+                child,
+                sys(libc::SYS_fcntl, [target, libc::F_SETFL as usize, 0, 0]),
+            );
         }
-        if libc::syscall(libc::SYS_close_range, 3u32, u32::MAX, 0u32) != 0 {
+        if sys(libc::SYS_close_range, [3, u32::MAX as usize, 0, 0]) != 0 {
             for i in 0..child.close_fallback_len {
-                libc::close(*child.close_fallback.add(i));
+                let fd = *child.close_fallback.add(i);
+                sys(libc::SYS_close, [fd as usize, 0, 0, 0]);
             }
         }
-        let mut empty: libc::sigset_t = std::mem::zeroed();
-        libc::sigemptyset(&mut empty);
-        libc::syscall(
+        let empty: u64 = 0;
+        sys(
             libc::SYS_rt_sigprocmask,
-            libc::SIG_SETMASK,
-            &empty,
-            std::ptr::null_mut::<libc::sigset_t>(),
-            SIGSET_BYTES,
+            [libc::SIG_SETMASK as usize, addr(&empty), 0, SIGSET_BYTES],
         );
-        libc::execve(child.program, child.argv, child.envp);
+        let r = sys(
+            libc::SYS_execve,
+            [
+                child.program as usize,
+                child.argv as usize,
+                child.envp as usize,
+                0,
+            ],
+        );
+        fail(child, r)
     }
-    fail(child)
 }
 
-fn last_errno() -> i32 {
-    io::Error::last_os_error().raw_os_error().unwrap_or(0)
+/// Continues if a system call succeeded, else reports its errno and exits.
+fn check(child: &Child, result: isize) {
+    if result < 0 {
+        fail(child, result);
+    }
 }
 
-/// Whether the kernel has `close_range` (Linux 5.9 and later); checked
-/// once, on an empty range.
+fn fail(child: &Child, result: isize) -> ! {
+    child
+        .error
+        .store(errno_of(result).max(1), Ordering::Release);
+    loop {
+        // SAFETY: ends this process (the child: a single thread) without
+        // running anything of the parent's (no atexit handler, no flush of
+        // shared stdio buffers).
+        unsafe { sys(libc::SYS_exit, [127, 0, 0, 0]) };
+    }
+}
+
+fn errno_of(result: isize) -> i32 {
+    result.wrapping_neg() as i32
+}
+
+fn addr<T>(value: &T) -> usize {
+    value as *const T as usize
+}
+
+/// A system call that returns `-errno` on failure and leaves `errno` alone.
+///
+/// # Safety
+/// The arguments must be valid for the call.
+#[cfg(target_arch = "x86_64")]
+unsafe fn sys(number: libc::c_long, args: [usize; 4]) -> isize {
+    let result: isize;
+    // SAFETY: the x86-64 system call convention; the kernel clobbers rcx
+    // and r11.
+    unsafe {
+        std::arch::asm!(
+            "syscall",
+            inlateout("rax") number as isize => result,
+            in("rdi") args[0],
+            in("rsi") args[1],
+            in("rdx") args[2],
+            in("r10") args[3],
+            lateout("rcx") _,
+            lateout("r11") _,
+            options(nostack),
+        );
+    }
+    result
+}
+
+/// See the x86-64 version.
+#[cfg(target_arch = "aarch64")]
+unsafe fn sys(number: libc::c_long, args: [usize; 4]) -> isize {
+    let result: isize;
+    // SAFETY: the AArch64 system call convention.
+    unsafe {
+        std::arch::asm!(
+            "svc 0",
+            in("x8") number,
+            inlateout("x0") args[0] as isize => result,
+            in("x1") args[1],
+            in("x2") args[2],
+            in("x3") args[3],
+            options(nostack),
+        );
+    }
+    result
+}
+
+/// Elsewhere, libc's wrapper, which writes `errno`: the spawning thread is
+/// suspended meanwhile (see [`WAITS_FOR_EXEC`]).
+#[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+unsafe fn sys(number: libc::c_long, args: [usize; 4]) -> isize {
+    // SAFETY: forwarded.
+    let r = unsafe { libc::syscall(number, args[0], args[1], args[2], args[3]) };
+    if r < 0 {
+        -(io::Error::last_os_error()
+            .raw_os_error()
+            .unwrap_or(libc::EIO) as isize)
+    } else {
+        r as isize
+    }
+}
+
+/// Whether `close_range` exists here (Linux 5.9 and later), asked once,
+/// on an empty range.
 fn close_range_works() -> bool {
     static WORKS: OnceLock<bool> = OnceLock::new();
     // SAFETY: closes nothing: no descriptor has the number u32::MAX.
@@ -286,18 +467,58 @@ fn close_range_works() -> bool {
     })
 }
 
-/// Stack size for a child until execve: system calls only, but execve's
-/// glibc wrapper and the kernel's signal delivery need some room.
+/// Stack size for a child until execve: system calls only, but the
+/// kernel's signal delivery needs some room.
 const CHILD_STACK_BYTES: usize = 64 * 1024;
+/// Free stacks kept for reuse; more are unmapped once free.
+const KEPT_STACKS: usize = 8;
 
-/// A stack for children, mapped once per spawning thread, with a guard
-/// page below it.
+/// A stack for children, with a guard page below it and, at its bottom,
+/// the word the kernel clears when the child that used it no longer needs
+/// it.
 struct ChildStack {
     base: *mut libc::c_void,
     len: usize,
+    page: usize,
 }
 
+// SAFETY: a mapping owned by this value; only its in-use word is shared
+// (with a child), as an atomic.
+unsafe impl Send for ChildStack {}
+
+/// Stacks not handed to a spawn: free, or still used by a child that has
+/// not called execve yet.
+static STACKS: Mutex<Vec<ChildStack>> = Mutex::new(Vec::new());
+
 impl ChildStack {
+    /// A free stack from the pool, or a new one.
+    fn take() -> io::Result<ChildStack> {
+        let mut stacks = STACKS.lock().unwrap_or_else(PoisonError::into_inner);
+        match stacks.iter().position(ChildStack::is_free) {
+            Some(i) => Ok(stacks.swap_remove(i)),
+            None => {
+                drop(stacks);
+                ChildStack::new()
+            }
+        }
+    }
+
+    /// Returns the stack to the pool (in use or not); beyond
+    /// [`KEPT_STACKS`], free stacks are unmapped.
+    fn give_back(self) {
+        let mut stacks = STACKS.lock().unwrap_or_else(PoisonError::into_inner);
+        stacks.push(self);
+        let mut surplus = Vec::new();
+        while stacks.len() > KEPT_STACKS {
+            match stacks.iter().position(ChildStack::is_free) {
+                Some(i) => surplus.push(stacks.swap_remove(i)),
+                None => break,
+            }
+        }
+        drop(stacks);
+        drop(surplus);
+    }
+
     fn new() -> io::Result<ChildStack> {
         // SAFETY: sysconf has no preconditions.
         let page = usize::try_from(unsafe { libc::sysconf(libc::_SC_PAGESIZE) }).unwrap_or(4096);
@@ -316,7 +537,7 @@ impl ChildStack {
         if base == libc::MAP_FAILED {
             return Err(io::Error::last_os_error());
         }
-        let stack = ChildStack { base, len };
+        let stack = ChildStack { base, len, page };
         // SAFETY: the lowest page of our own mapping.
         if unsafe { libc::mprotect(base, page, libc::PROT_NONE) } != 0 {
             return Err(io::Error::last_os_error());
@@ -329,42 +550,25 @@ impl ChildStack {
         // the mapping is page-aligned, hence 16-byte aligned.
         unsafe { self.base.cast::<u8>().add(self.len).cast() }
     }
+
+    /// Nonzero from before `clone` until the kernel clears it.
+    fn in_use(&self) -> &AtomicU32 {
+        // SAFETY: the first bytes above the guard page, in our mapping,
+        // page-aligned, used for nothing else (a child's stack grows down
+        // from the top and needs a fraction of its size).
+        unsafe { &*self.base.cast::<u8>().add(self.page).cast::<AtomicU32>() }
+    }
+
+    fn is_free(&self) -> bool {
+        self.in_use().load(Ordering::Acquire) == 0
+    }
 }
 
 impl Drop for ChildStack {
     fn drop(&mut self) {
-        // SAFETY: our own mapping, unused once no spawn is in progress.
+        // SAFETY: our own mapping, no longer used by any child (only free
+        // stacks are dropped; a busy one stays in the pool).
         unsafe { libc::munmap(self.base, self.len) };
-    }
-}
-
-thread_local! {
-    static CHILD_STACK: RefCell<Option<ChildStack>> = const { RefCell::new(None) };
-}
-
-/// Runs `spawn` with the top of this thread's child stack.
-fn with_child_stack<T>(spawn: impl FnOnce(*mut libc::c_void) -> io::Result<T>) -> io::Result<T> {
-    let mut spawn = Some(spawn);
-    let kept = CHILD_STACK.try_with(|slot| -> io::Result<T> {
-        let mut slot = slot.borrow_mut();
-        if slot.is_none() {
-            *slot = Some(ChildStack::new()?);
-        }
-        let top = slot
-            .as_ref()
-            .map(ChildStack::top)
-            .unwrap_or(std::ptr::null_mut());
-        let spawn = spawn.take().expect("runs once");
-        spawn(top)
-    });
-    match kept {
-        Ok(result) => result,
-        // The thread is exiting: a stack for this spawn only.
-        Err(_) => {
-            let stack = ChildStack::new()?;
-            let spawn = spawn.take().expect("runs once");
-            spawn(stack.top())
-        }
     }
 }
 
@@ -480,6 +684,64 @@ fn inheritable_descriptors() -> Vec<RawFd> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Spawns `program` (`/bin/sh -c script` when it is `/bin/sh`) and
+    /// reaps it; returns its exit code and what its child reported.
+    fn run(program: &str, script: &str, tasks: Option<&CStr>) -> (i32, Launch) {
+        let stdin = File::open("/dev/null").unwrap();
+        let c = Path::new("-c");
+        let script = Path::new(script);
+        let args: Vec<&Path> = if program == "/bin/sh" {
+            vec![c, script]
+        } else {
+            vec![]
+        };
+        let spawned = spawn(Path::new(program), &args, &stdin, &[("A", "b")], tasks).unwrap();
+        let mut status = 0;
+        // SAFETY: our own child.
+        assert_eq!(
+            unsafe { libc::waitpid(spawned.pid, &mut status, 0) },
+            spawned.pid
+        );
+        assert!(libc::WIFEXITED(status), "{status}");
+        (libc::WEXITSTATUS(status), spawned.launch)
+    }
+
+    #[test]
+    fn a_command_that_cannot_be_executed_says_why_once_it_has_exited() {
+        let (code, launch) = run("/nonexistent/command", "", None);
+        assert_eq!(code, 127);
+        assert_eq!(
+            launch.failure().and_then(|e| e.raw_os_error()),
+            Some(libc::ENOENT)
+        );
+        assert!(launch.placement_failure().is_none());
+    }
+
+    #[test]
+    fn a_command_that_cannot_join_its_cgroup_still_runs_and_says_why() {
+        let tasks = CString::new("/nonexistent/cgroup/tasks").unwrap();
+        let (code, launch) = run("/bin/sh", "test \"$A\" = b", Some(&tasks));
+        assert_eq!(code, 0, "the command ran, with its environment");
+        assert!(launch.failure().is_none());
+        assert_eq!(
+            launch.placement_failure().and_then(|e| e.raw_os_error()),
+            Some(libc::ENOENT)
+        );
+    }
+
+    #[test]
+    fn child_stacks_are_reused_once_their_child_has_called_execve() {
+        for _ in 0..50 {
+            let (code, launch) = run("/bin/sh", "exit 3", None);
+            assert_eq!(code, 3);
+            assert!(launch.failure().is_none());
+        }
+        let stacks = STACKS.lock().unwrap();
+        // Other tests spawn at the same time: a few stacks, all free once
+        // their children are gone, never one per spawn.
+        assert!(stacks.len() <= KEPT_STACKS + 8, "{} stacks", stacks.len());
+    }
 
     #[test]
     fn close_range_is_found_on_this_kernel() {

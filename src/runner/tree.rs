@@ -72,6 +72,29 @@ impl Tree {
         Ok(())
     }
 
+    /// Once the command has exited: why it could not be executed, if it
+    /// could not.
+    pub fn launch_failure(&self) -> Option<io::Error> {
+        self.process.launch().failure()
+    }
+
+    /// Once the command has exited: if it could not join its cgroup, the
+    /// cgroup (which then holds nothing of it) is given up, so that the
+    /// rest of the call relies on the process group, and the error and the
+    /// cgroup's path are returned.
+    pub fn settle_placement(&mut self) -> Option<(io::Error, std::path::PathBuf)> {
+        let error = self.process.launch().placement_failure()?;
+        let cgroup = self.cgroup.take()?;
+        let path = cgroup.path().to_path_buf();
+        cgroup.remove();
+        Some((error, path))
+    }
+
+    /// Whether the command runs in its own cgroup.
+    pub fn contained(&self) -> bool {
+        self.cgroup.is_some()
+    }
+
     /// Ends the command's part of the call once it has exited: kills what
     /// it left running and waits (bounded) for it to go. The command stays
     /// unreaped and the cgroup in use until [`Tree::close`], which can wait
