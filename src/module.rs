@@ -199,8 +199,8 @@ impl Module {
             let mut cleanup = Cleanup::default();
             let call = module.call_into(method, input, &mut cleanup);
             match CatchUnwind(Box::pin(call)).await {
-                // The command is reaped and its files removed after the
-                // answer is delivered, not before.
+                // The command's cgroup is released and its files removed
+                // after the answer is delivered, not before.
                 Ok(outcome) => {
                     done(outcome);
                     drop(cleanup);

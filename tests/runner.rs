@@ -254,11 +254,12 @@ fn the_command_is_reaped() {
     let cmd = s.script("ok", "true");
     let report = run(&s, &cmd, SECOND);
     let pid = report.pid.unwrap();
-    // Reaped when the caller is done with the call, not before: its pid
-    // (the group's id) cannot be reused meanwhile.
-    assert!(!reaped(pid), "pid {pid} is reaped before the cleanup");
-    drop(report.cleanup);
+    // Reaped as soon as its end is settled (nothing signals its group
+    // after that); its files go when the caller is done with the call.
     assert!(reaped(pid), "pid {pid} is still there (zombie?)");
+    assert!(!s.leftover_temp_files().is_empty(), "files gone too early");
+    drop(report.cleanup);
+    assert!(s.leftover_temp_files().is_empty());
 }
 
 #[test]

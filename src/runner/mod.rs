@@ -111,12 +111,12 @@ pub struct Report {
     /// Whether the command ran in its own cgroup (else: its process group
     /// only).
     pub contained: bool,
-    /// The command (exited, unreaped), its cgroup and its files.
+    /// The command's cgroup and its files.
     pub cleanup: Cleanup,
 }
 
-/// What a run still holds once its result is known: the exited command,
-/// unreaped, its cgroup and its files. Dropping it reaps the command,
+/// What a run still holds once its result is known: the command's cgroup
+/// and its files (and the command, if the run ended early). Dropping it
 /// releases the cgroup and removes the files; a caller that drops it only
 /// after delivering the answer takes that work off the wait for it.
 #[derive(Debug, Default)]

@@ -31,9 +31,7 @@ use super::spawn::Launch;
 pub struct Process {
     pid: libc::pid_t,
     pidfd: Option<AsyncFd<OwnedFd>>,
-    /// The exit status, once seen (the process may still be unreaped).
-    exited: Option<ExitStatus>,
-    /// The process has exited (its pidfd said so), status not read yet.
+    /// The process has exited (it may still be unreaped).
     exited_seen: bool,
     /// The exit status, once reaped.
     status: Option<ExitStatus>,
@@ -77,7 +75,6 @@ impl Process {
         let process = Process {
             pid,
             pidfd,
-            exited: None,
             exited_seen: false,
             status: None,
             launch: spawned.launch,
@@ -101,13 +98,13 @@ impl Process {
     /// to [`Drop`].
     pub async fn exited(&mut self) -> io::Result<()> {
         loop {
-            if self.exited_seen || self.exited.is_some() || self.status.is_some() {
+            if self.exited_seen || self.status.is_some() {
                 return Ok(());
             }
             match &self.pidfd {
                 // A pidfd becomes readable when its process has exited
                 // (also if that was before it was registered), and for
-                // nothing else. The status is read later (`exit_status`):
+                // nothing else. The status is read later (`reap`):
                 // the readiness comes while the exiting process still holds
                 // the kernel's task list lock, which `waitid` would spin on.
                 Some(fd) => {
@@ -116,24 +113,14 @@ impl Process {
                     return Ok(());
                 }
                 None => {
-                    if let Some(status) = self.peek(libc::WNOHANG)? {
-                        self.exited = Some(status);
+                    if self.peek(libc::WNOHANG)?.is_some() {
+                        self.exited_seen = true;
                         return Ok(());
                     }
                     tokio::time::sleep(Duration::from_millis(5)).await;
                 }
             }
         }
-    }
-
-    /// The exit status of the process once it has exited
-    /// ([`Process::exited`]), read without reaping it.
-    pub fn exit_status(&self) -> io::Result<ExitStatus> {
-        if let Some(status) = self.status.or(self.exited) {
-            return Ok(status);
-        }
-        self.peek(0)?
-            .ok_or_else(|| io::Error::other("waitid returned without an exit"))
     }
 
     /// The exit status, if the process has exited, leaving it unreaped;

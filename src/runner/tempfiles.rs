@@ -14,8 +14,9 @@
 //! they held, secrets included, do not stay on disk.
 
 use std::fs::{File, OpenOptions};
-use std::io::{self, Read, Seek, SeekFrom, Write};
-use std::os::unix::fs::{DirBuilderExt, FileTypeExt, MetadataExt, OpenOptionsExt};
+use std::io::{self, Read};
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::{DirBuilderExt, FileExt, FileTypeExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
@@ -117,24 +118,23 @@ impl PrivateDir {
                     format!("cannot create the temp directory {}: {e}", call.display()),
                 )
             })?;
-        let mut files = CallFiles {
+        let files = CallFiles {
             input: call.join("input"),
             output: call.join("output"),
             error: call.join("error"),
             directory: call,
         };
-        let mut input_file = files.create_one(0)?;
-        input_file
-            .write_all(input)
-            .and_then(|()| input_file.seek(SeekFrom::Start(0)).map(drop))
-            .map_err(|e| {
-                CallError::new(
-                    ErrorKind::Io,
-                    format!("cannot write the input file {}: {e}", files.input.display()),
-                )
-            })?;
-        files.create_one(1)?;
-        files.create_one(2)?;
+        let input_file = files.create_input()?;
+        // At offset 0 without moving the file's offset, which stays at the
+        // start for the command reading it as its standard input.
+        input_file.write_all_at(input, 0).map_err(|e| {
+            CallError::new(
+                ErrorKind::Io,
+                format!("cannot write the input file {}: {e}", files.input.display()),
+            )
+        })?;
+        create_empty(&files.output)?;
+        create_empty(&files.error)?;
         Ok((files, input_file))
     }
 }
@@ -183,23 +183,36 @@ pub struct CallFiles {
 }
 
 impl CallFiles {
-    fn create_one(&mut self, which: usize) -> Result<File, CallError> {
-        let path = [&self.input, &self.output, &self.error][which].clone();
-        let file = OpenOptions::new()
+    fn create_input(&self) -> Result<File, CallError> {
+        OpenOptions::new()
             .read(true)
             .write(true)
             .create_new(true)
             .mode(0o600)
             .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
-            .open(&path)
-            .map_err(|e| {
-                CallError::new(
-                    ErrorKind::Io,
-                    format!("cannot create the temp file {}: {e}", path.display()),
-                )
-            })?;
-        Ok(file)
+            .open(&self.input)
+            .map_err(|e| cannot_create(&self.input, &e))
     }
+}
+
+/// Creates an empty file of mode 0600 that must not exist yet (as
+/// `O_CREAT | O_EXCL`), without opening it: one system call instead of an
+/// open and a close.
+fn create_empty(path: &Path) -> Result<(), CallError> {
+    let c_path = std::ffi::CString::new(path.as_os_str().as_bytes())
+        .map_err(|_| cannot_create(path, &io::Error::from(io::ErrorKind::InvalidInput)))?;
+    // SAFETY: a valid NUL-terminated path; mknod of a regular file.
+    if unsafe { libc::mknod(c_path.as_ptr(), libc::S_IFREG | 0o600, 0) } != 0 {
+        return Err(cannot_create(path, &io::Error::last_os_error()));
+    }
+    Ok(())
+}
+
+fn cannot_create(path: &Path, e: &io::Error) -> CallError {
+    CallError::new(
+        ErrorKind::Io,
+        format!("cannot create the temp file {}: {e}", path.display()),
+    )
 }
 
 impl Drop for CallFiles {

@@ -96,9 +96,9 @@ impl Tree {
     }
 
     /// Ends the command's part of the call once it has exited: kills what
-    /// it left running and waits (bounded) for it to go. The command stays
-    /// unreaped and the cgroup in use until [`Tree::close`], which can wait
-    /// until the caller has its answer.
+    /// it left running, waits (bounded) for it to go, and reaps the command
+    /// (nothing signals its group after this). The cgroup stays in use until
+    /// [`Tree::close`], which can wait until the caller has its answer.
     pub async fn finish(&mut self) -> io::Result<Finished> {
         let mut leftovers = 0;
         // The command itself, exited, is no longer a member.
@@ -120,13 +120,13 @@ impl Tree {
             self.process.signal_group(libc::SIGKILL);
         }
         Ok(Finished {
-            status: self.process.exit_status()?,
+            status: self.process.reap()?,
             leftovers,
         })
     }
 
-    /// Reaps the command and releases its cgroup (see
-    /// [`CallCgroup::release`]).
+    /// Reaps the command (if `finish` did not) and releases its cgroup
+    /// (see [`CallCgroup::release`]).
     pub fn close(mut self) {
         let _ = self.process.reap();
         if let Some(cgroup) = self.cgroup.take() {
