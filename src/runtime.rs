@@ -5,6 +5,8 @@
 //! two more threads take the rare blocking work (fsync of checkpoints). The
 //! thread count therefore stays constant whatever the number of containers
 //! or commands, which matters inside an agent that runs thousands of them.
+//! A call starts on the thread that makes it ([`start`]) and only its
+//! completion runs on a worker.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -64,11 +66,13 @@ async fn heartbeat() {
 /// once it has to wait.
 ///
 /// A call's first stretch (its files, the spawn, registering the child's
-/// pidfd and pipes) needs no worker: running it where the call is made
-/// saves the wake-up of a worker, a context switch and a pass through the
-/// run queue per call. The future is polled once here, within the runtime's
-/// context; if it is not finished, it becomes a runtime task the first time
-/// anything it waits for wakes it, and from then on is an ordinary task.
+/// pidfd) needs no worker: running it where the call is made saves the
+/// wake-up of a worker, a context switch and a pass through the run queue
+/// per call. The future is polled once here, within the runtime's context;
+/// if it is not finished, it becomes a runtime task the first time anything
+/// it waits for wakes it, and from then on is an ordinary task. A panic in
+/// that first poll reaches the caller: wrap the future (`CatchUnwind`) to
+/// turn it into an answer.
 pub fn start<F>(future: F)
 where
     F: Future<Output = ()> + Send + 'static,
@@ -162,5 +166,48 @@ impl Wake for Handoff {
             }
             Stage::Handed => {}
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::mpsc;
+
+    #[test]
+    fn a_future_that_needs_no_wait_runs_on_the_calling_thread() {
+        let (tx, rx) = mpsc::channel();
+        start(async move {
+            let _ = tx.send(std::thread::current().id());
+        });
+        assert_eq!(rx.try_recv(), Ok(std::thread::current().id()));
+    }
+
+    #[test]
+    fn a_waiting_future_completes_on_the_runtime() {
+        let (tx, rx) = mpsc::channel();
+        start(async move {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            let _ = tx.send(std::thread::current().id());
+        });
+        let finished_on = rx.recv_timeout(Duration::from_secs(5)).unwrap();
+        assert_ne!(finished_on, std::thread::current().id());
+    }
+
+    #[test]
+    fn a_wake_during_the_first_poll_is_not_lost() {
+        let (tx, rx) = mpsc::channel();
+        let mut polled = false;
+        start(std::future::poll_fn(move |cx| {
+            if polled {
+                let _ = tx.send(());
+                return std::task::Poll::Ready(());
+            }
+            polled = true;
+            // Woken before the first poll has returned.
+            cx.waker().wake_by_ref();
+            std::task::Poll::Pending
+        }));
+        rx.recv_timeout(Duration::from_secs(5)).unwrap();
     }
 }
