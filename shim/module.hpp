@@ -78,13 +78,14 @@ public:
 
 // A pending asynchronous call returning `process::Future<T>`.
 //
-// `complete` runs on a core thread: it records the duration, parses the
-// answer there (stout's parsing is thread-safe) and dispatches setting the
-// promise to the `CompletionProcess`. A completion destroyed without having
-// been completed (a watch that never reports a limitation) hands its
-// promise to the same actor to drop, which abandons the future there. A
-// dispatch to an actor that has terminated drops the promise on the calling
-// thread instead, which is equally safe.
+// `complete` runs on a core thread, or on the calling thread for a call
+// that finishes without waiting (no command configured): it records the
+// duration, parses the answer there (stout's parsing is thread-safe) and
+// dispatches setting the promise to the `CompletionProcess`. A completion
+// destroyed without having been completed (a watch that never reports a
+// limitation) hands its promise to the same actor to drop, which abandons the
+// future there. A dispatch to an actor that has terminated drops the promise on
+// the calling thread instead, which is equally safe.
 template <typename T>
 class PromiseCompletion : public bridge::Completion
 {
