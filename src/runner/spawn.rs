@@ -688,6 +688,7 @@ fn inheritable_descriptors() -> Vec<RawFd> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::io::Read;
 
     /// Spawns `program` (`/bin/sh -c script` when it is `/bin/sh`) and
     /// reaps it; returns its exit code and what its child reported.
@@ -745,6 +746,56 @@ mod tests {
         // Other tests spawn at the same time: a few stacks, all free once
         // their children are gone, never one per spawn.
         assert!(stacks.len() <= 16, "{} stacks", stacks.len());
+    }
+
+    /// The child stops before `execve`, opening its cgroup's `tasks` file,
+    /// here a FIFO that nobody reads yet: `spawn` returns all the same, and
+    /// the child's stack stays in use until it has called `execve`.
+    #[test]
+    fn the_spawning_thread_does_not_wait_for_execve() {
+        if WAITS_FOR_EXEC {
+            return;
+        }
+        let dir = std::env::temp_dir().join(format!("spawn-fifo-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let fifo = dir.join("tasks");
+        let fifo_c = CString::new(fifo.as_os_str().as_bytes()).unwrap();
+        // SAFETY: a valid path.
+        assert_eq!(unsafe { libc::mkfifo(fifo_c.as_ptr(), 0o600) }, 0);
+        let stdin = File::open("/dev/null").unwrap();
+        let (c, script) = (Path::new("-c"), Path::new("exit 7"));
+        let started = std::time::Instant::now();
+        let spawned = spawn(
+            Path::new("/bin/sh"),
+            &[c, script],
+            &stdin,
+            &[],
+            Some(&fifo_c),
+        )
+        .unwrap();
+        assert!(started.elapsed() < std::time::Duration::from_secs(2));
+        let busy = || {
+            let stacks = STACKS.lock().unwrap();
+            stacks.iter().filter(|s| !s.is_free()).count()
+        };
+        assert!(busy() >= 1, "the blocked child's stack is in use");
+        // Let the child go: it writes its "0" and goes on to execve.
+        let mut joined = String::new();
+        File::open(&fifo)
+            .unwrap()
+            .read_to_string(&mut joined)
+            .unwrap();
+        assert_eq!(joined, "0");
+        let mut status = 0;
+        // SAFETY: our own child.
+        assert_eq!(
+            unsafe { libc::waitpid(spawned.pid, &mut status, 0) },
+            spawned.pid
+        );
+        assert_eq!(libc::WEXITSTATUS(status), 7);
+        assert!(spawned.launch.failure().is_none());
+        assert!(spawned.launch.placement_failure().is_none());
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
