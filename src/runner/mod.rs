@@ -176,6 +176,7 @@ impl Runner {
     /// Cancel-safe: dropping the future kills the command's group and
     /// cgroup, reaps it and removes its files.
     pub async fn run(&self, invocation: &Invocation<'_>) -> Report {
+        let _running = crate::runtime::Running::new();
         let started = Instant::now();
         let mut report = Report {
             result: Ok(Vec::new()),
