@@ -238,6 +238,7 @@ fn the_bridge_entry_points_never_panic() {
     let calls = std::sync::atomic::AtomicUsize::new(0);
     // The container ids the isolator may have prepared, to clean up.
     let prepared = std::sync::Mutex::new(Vec::<Vec<u8>>::new());
+    let watches = std::sync::Mutex::new(Vec::new());
     runner
         .run(&strategy, |(which, method, args, asynchronous)| {
             let module = &modules[which];
@@ -248,18 +249,21 @@ fn the_bridge_entry_points_never_panic() {
             let context = format!("module {which}, method {method}, {} arguments", args.len());
             calls.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             // A watch ends only with a limitation or its container's
-            // cleanup; the shim always makes it asynchronously.
-            if asynchronous || method == Method::IsolatorWatch as u8 {
+            // cleanup (the shim always makes it asynchronously): it is
+            // checked once every prepared container has been cleaned up.
+            if method == Method::IsolatorWatch as u8 {
+                let (tx, rx) = mpsc::channel();
+                module.call_async_bytes(method, &args, move |outcome| {
+                    let _ = tx.send(outcome);
+                });
+                watches.lock().unwrap().push((rx, context));
+            } else if asynchronous {
                 let (tx, rx) = mpsc::channel();
                 module.call_async_bytes(method, &args, move |outcome| {
                     let _ = tx.send(outcome);
                 });
                 match rx.recv_timeout(Duration::from_secs(10)) {
                     Ok(outcome) => assert_no_panic(&outcome, &context),
-                    // Dropped without completing: only a watch may do that.
-                    Err(mpsc::RecvTimeoutError::Disconnected) => {
-                        prop_assert_eq!(method, Method::IsolatorWatch as u8, "{}", context)
-                    }
                     Err(e) => panic!("{context}: {e}"),
                 }
             } else {
@@ -282,6 +286,16 @@ fn the_bridge_entry_points_never_panic() {
         Vec::<String>::new(),
         "cleanup of every prepared container"
     );
+    // Every watch has ended now: with an outcome (a limitation, an error),
+    // or dropped without completing (stopped by cleanup, or a container
+    // that was never prepared).
+    for (rx, context) in watches.into_inner().unwrap() {
+        match rx.recv_timeout(Duration::from_secs(10)) {
+            Ok(outcome) => assert_no_panic(&outcome, &context),
+            Err(mpsc::RecvTimeoutError::Disconnected) => {}
+            Err(e) => panic!("{context}: the watch outlived its container's cleanup: {e}"),
+        }
+    }
     crate::harness::note(&format!(
         "fuzz: {} bridge calls ({} ran a command), no panic",
         calls.into_inner(),
