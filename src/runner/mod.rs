@@ -46,7 +46,8 @@ pub const CAUSE_LIMIT: u64 = 64 * 1024;
 pub const DRAIN_AFTER_EXIT: Duration = Duration::from_millis(200);
 /// How long a command runs before its pipes are watched (read as it
 /// writes); before that they are read once it has exited. Matches the
-/// runtime's heartbeat, so that arming this wait wakes no worker.
+/// runtime's heartbeat, so that arming this wait wakes no worker while
+/// commands run.
 pub const PIPES_UNWATCHED: Duration = crate::runtime::HEARTBEAT;
 
 /// Process-wide settings of the runner.
@@ -220,7 +221,7 @@ impl Runner {
         // are read once the command has exited, or watched from
         // PIPES_UNWATCHED on, so that a chatty command never blocks long.
         let first = invocation.timeout.min(PIPES_UNWATCHED);
-        let (waited, finished, mut open) = match tokio::time::timeout(first, tree.exited()).await {
+        let (waited, finished, open) = match tokio::time::timeout(first, tree.exited()).await {
             Ok(exited) => {
                 // The pipes first: what a leftover still holds open is
                 // drained below, once `finish` has killed it.
@@ -252,9 +253,7 @@ impl Runner {
                 }
             };
             let _ = tokio::time::timeout(DRAIN_AFTER_EXIT, drain).await;
-            open = [false; 2];
         }
-        debug_assert!(!open.iter().any(|&o| o));
 
         let finished = finished.map_err(Waited::Io);
         if let (Ok(()), Ok(f)) = (&waited, &finished) {
