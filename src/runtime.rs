@@ -77,20 +77,14 @@ static STARTED: tokio::sync::Notify = tokio::sync::Notify::const_new();
 
 /// Held while a command runs, so that the heartbeat beats.
 #[derive(Debug)]
-pub struct Running(());
+pub(crate) struct Running(());
 
 impl Running {
-    pub fn new() -> Running {
+    pub(crate) fn new() -> Running {
         if RUNNING.fetch_add(1, Ordering::SeqCst) == 0 {
             STARTED.notify_one();
         }
         Running(())
-    }
-}
-
-impl Default for Running {
-    fn default() -> Running {
-        Running::new()
     }
 }
 

@@ -229,8 +229,7 @@ impl Runner {
                     !read_available(&pipes.stdout, &mut report.stdout),
                     !read_available(&pipes.stderr, &mut report.stderr),
                 ];
-                settle_placement(&mut tree, display, report);
-                let finished = tree.finish().await;
+                let finished = end(&mut tree, display, &mut report.contained).await;
                 (exited.map_err(Waited::Io), finished, open)
             }
             Err(_still_running) => {
@@ -333,12 +332,7 @@ impl Runner {
         let contained = &mut report.contained;
         let ending = async {
             let waited = self.wait_with_deadline(tree, timeout).await;
-            if let Some((e, path)) = tree.settle_placement() {
-                placement_lost(display, &e, &path);
-                *contained = false;
-            }
-            // Nothing the command started outlives the call.
-            let finished = tree.finish().await;
+            let finished = end(tree, display, contained).await;
             (waited, finished)
         };
         tokio::pin!(stdout_reader, stderr_reader, ending);
@@ -376,21 +370,20 @@ fn could_not_start(display: &str, e: &std::io::Error) -> CallError {
     )
 }
 
-/// A command that could not join its cgroup ran contained by its process
-/// group only: said once per call, with what that loses.
-fn placement_lost(display: &str, e: &std::io::Error, path: &Path) {
-    log::warn!(
-        "command \"{display}\" could not be placed in {} ({e}); for this call, {}",
-        path.display(),
-        cgroup::FALLBACK_CONSEQUENCE
-    );
-}
-
-fn settle_placement(tree: &mut Tree, display: &str, report: &mut Report) {
+/// Ends the command's part of a call once it has exited: a command that
+/// could not join its cgroup ran contained by its process group only,
+/// which is said (with what that loses) and recorded in `contained`; then
+/// nothing the command started outlives the call.
+async fn end(tree: &mut Tree, display: &str, contained: &mut bool) -> std::io::Result<Finished> {
     if let Some((e, path)) = tree.settle_placement() {
-        placement_lost(display, &e, &path);
-        report.contained = false;
+        log::warn!(
+            "command \"{display}\" could not be placed in {} ({e}); for this call, {}",
+            path.display(),
+            cgroup::FALLBACK_CONSEQUENCE
+        );
+        *contained = false;
     }
+    tree.finish().await
 }
 
 enum Waited {

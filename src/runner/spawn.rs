@@ -257,12 +257,12 @@ fn clone_child(child: &Child) -> io::Result<libc::pid_t> {
         );
     }
     if pid < 0 {
+        // No child: the stack was never used.
         stack.in_use().store(0, Ordering::Relaxed);
-    }
-    stack.give_back();
-    if pid < 0 {
+        stack.give_back();
         return Err(clone_error);
     }
+    stack.give_back();
     Ok(pid)
 }
 
