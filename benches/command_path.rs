@@ -547,6 +547,82 @@ impl BareSpawn {
     }
 }
 
+/// The floor of the script protocol: what any module that follows it must
+/// do per call, done the cheapest way and synchronously. A call directory
+/// holding the input file (written), the output and error files (created
+/// empty); the command spawned with the input as its standard input and
+/// its stdout and stderr piped, waited for on this thread; the pipes and
+/// the output file read; the files and the directory removed. No cgroup,
+/// no deadline, no validation, no second thread: a lower bound for the
+/// core's call, measured on the same file system.
+struct ProtocolFloor {
+    program: PathBuf,
+    dir: PathBuf,
+    calls: std::cell::Cell<u64>,
+}
+
+impl ProtocolFloor {
+    fn new(dir: &Path, program: &Path) -> ProtocolFloor {
+        let dir = dir.join("protocol-floor");
+        std::fs::create_dir_all(&dir).expect("mkdir protocol floor");
+        ProtocolFloor {
+            program: program.to_path_buf(),
+            dir,
+            calls: std::cell::Cell::new(0),
+        }
+    }
+
+    fn run(&self) {
+        use std::io::Read;
+        use std::os::unix::fs::{DirBuilderExt, FileExt, OpenOptionsExt};
+        let n = self.calls.get();
+        self.calls.set(n + 1);
+        let call = self.dir.join(format!("{n:08}"));
+        std::fs::DirBuilder::new()
+            .mode(0o700)
+            .create(&call)
+            .expect("call directory");
+        let [input, output, error] = ["input", "output", "error"].map(|f| call.join(f));
+        let create = |path: &Path| {
+            std::fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(path)
+                .expect("call file")
+        };
+        let stdin = create(&input);
+        stdin
+            .write_all_at(br#"{"container_id":{"value":"bench-usage"}}"#, 0)
+            .expect("input");
+        create(&output);
+        create(&error);
+        let mut child = Command::new(&self.program)
+            .args([&input, &output, &error])
+            .stdin(stdin)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn");
+        let status = child.wait().expect("wait");
+        assert!(status.success(), "the floor's command failed: {status}");
+        let mut captured = Vec::new();
+        if let Some(mut stdout) = child.stdout.take() {
+            stdout.read_to_end(&mut captured).expect("stdout");
+        }
+        if let Some(mut stderr) = child.stderr.take() {
+            stderr.read_to_end(&mut captured).expect("stderr");
+        }
+        let answer = std::fs::read(&output).expect("output");
+        assert!(!answer.is_empty(), "the floor's command wrote no output");
+        for file in [&input, &output, &error] {
+            std::fs::remove_file(file).expect("remove call file");
+        }
+        std::fs::remove_dir(&call).expect("remove call directory");
+    }
+}
+
 // ---------------------------------------------------------------------------
 // Measurement helpers
 // ---------------------------------------------------------------------------
@@ -1782,6 +1858,7 @@ fn target_cpu(bench: &Bench) -> Summary {
     let dirs = bench.module_dirs("cpu");
     let core = UsageCall::new(&dirs, &bench.fixtures.answer);
     let bare = BareSpawn::new(&dirs.temp, &bench.fixtures.answer);
+    let floor = ProtocolFloor::new(&dirs.temp, &bench.fixtures.answer);
     let variants = Variants::new(bench, "cpu", &core);
     let (blocks, per_block) = bench.pick((40, 50), (2, 10));
     for _ in 0..20 {
@@ -1789,7 +1866,7 @@ fn target_cpu(bench: &Bench) -> Summary {
     }
     // Own CPU per call over a block of calls (and, for information, the
     // context switches of the whole process per call in the same block).
-    let switches = std::cell::RefCell::new(vec![Vec::new(); 4]);
+    let switches = std::cell::RefCell::new(vec![Vec::new(); 5]);
     let block = |f: &dyn Fn(), which: usize| {
         let (before, switched) = (self_cpu_us(), context_switches());
         for _ in 0..per_block {
@@ -1801,18 +1878,19 @@ fn target_cpu(bench: &Bench) -> Summary {
     };
     let core_run = || block(&|| core.run(), 0);
     let bare_run = || block(&|| bare.run(), 1);
+    let floor_run = || block(&|| floor.run(), 2);
     let variant_runs: Vec<_> = variants
         .iter()
         .enumerate()
         .map(|(i, (_, v))| {
             let block = &block;
-            move || block(&|| v.run(), 2 + i)
+            move || block(&|| v.run(), 3 + i)
         })
         .collect();
-    let mut runs: Vec<&dyn Fn() -> f64> = vec![&core_run, &bare_run];
+    let mut runs: Vec<&dyn Fn() -> f64> = vec![&core_run, &bare_run, &floor_run];
     runs.extend(variant_runs.iter().map(|r| r as &dyn Fn() -> f64));
     let samples = interleave(blocks, &runs);
-    let (c, b) = (&samples[0], &samples[1]);
+    let (c, b, f) = (&samples[0], &samples[1], &samples[2]);
     let per_call = median(c);
     let switches = switches.into_inner();
     println!(
@@ -1832,13 +1910,23 @@ fn target_cpu(bench: &Bench) -> Summary {
     };
     show("core call", c, &switches[0]);
     show("bare spawn + wait", b, &switches[1]);
-    for (i, ((what, _), v)) in variants.iter().zip(&samples[2..]).enumerate() {
-        show(&format!("{what} (information)"), v, &switches[2 + i]);
+    show("protocol floor: files + spawn + wait, synchronous", f, &switches[2]);
+    for (i, ((what, _), v)) in variants.iter().zip(&samples[3..]).enumerate() {
+        show(&format!("{what} (information)"), v, &switches[3 + i]);
     }
+    println!(
+        "  the protocol floor is the least any module following the script protocol pays per \
+         call here (see ProtocolFloor); the core's call is {:.2}x it",
+        per_call / median(f)
+    );
     Summary {
         n: 6,
         name: "module CPU per call",
-        measured: format!("{per_call:.0} us (bare spawn + wait {:.0} us)", median(b)),
+        measured: format!(
+            "{per_call:.0} us (bare spawn + wait {:.0} us, protocol floor {:.0} us)",
+            median(b),
+            median(f)
+        ),
         target: "<= 100 us".to_string(),
         pass: per_call <= 100.0,
     }
