@@ -129,6 +129,18 @@ impl Module {
             }
             Containment::ProcessGroup(_) => {}
         }
+        if config.configured_methods().next().is_some()
+            && crate::runner::tempfiles::memory_backed(&config.temp_directory) == Some(false)
+        {
+            log::info!(
+                "[{}] temp_directory {} is not on a tmpfs: each call creates and removes its \
+                 three files on that file system, which costs more CPU per call than on a tmpfs \
+                 and may wait for the disk, and the inputs (which may carry secrets) reach the \
+                 disk; a directory on a tmpfs (e.g. under /run) avoids both",
+                config.module_name,
+                config.temp_directory.display()
+            );
+        }
         Ok(Module {
             runner,
             config,

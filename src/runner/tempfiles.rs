@@ -230,6 +230,27 @@ impl Drop for CallFiles {
     }
 }
 
+/// Whether `dir` is on a file system held in memory (tmpfs, ramfs); `None`
+/// if that cannot be told. Each call creates and removes three files in the
+/// temp directory: on a disk file system that is journaled metadata work and
+/// disk I/O per call (several times the CPU of a tmpfs, and removals that
+/// wait for the disk), and the inputs, which may hold secrets, reach the
+/// disk.
+pub fn memory_backed(dir: &Path) -> Option<bool> {
+    const TMPFS_MAGIC: i64 = 0x0102_1994;
+    const RAMFS_MAGIC: i64 = 0x8584_58f6;
+    let path = std::ffi::CString::new(dir.as_os_str().as_bytes()).ok()?;
+    // SAFETY: statfs fills the zeroed struct for a valid path string.
+    let kind = unsafe {
+        let mut buf: libc::statfs = std::mem::zeroed();
+        if libc::statfs(path.as_ptr(), &mut buf) != 0 {
+            return None;
+        }
+        buf.f_type as i64
+    };
+    Some(kind == TMPFS_MAGIC || kind == RAMFS_MAGIC)
+}
+
 /// Removes the private directories that processes now dead left under
 /// `parent`, with their content; returns them. Only directories with our
 /// name pattern, owned by us and private are touched.
@@ -346,6 +367,22 @@ pub fn read_command_file(path: &Path, what: &str, cap: u64) -> Result<FileConten
 mod tests {
     use super::*;
     use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn memory_backed_file_systems_are_told_apart() {
+        assert_eq!(memory_backed(Path::new("/proc")), Some(false));
+        assert_eq!(memory_backed(Path::new("/no/such/directory")), None);
+        let mounts = std::fs::read_to_string("/proc/self/mounts").unwrap_or_default();
+        let tmpfs = mounts.lines().find_map(|line| {
+            let fields: Vec<&str> = line.split(' ').collect();
+            // A mount point with white space is escaped (`\040`) there.
+            (fields.get(2) == Some(&"tmpfs") && !fields[1].contains('\\'))
+                .then(|| fields[1].to_string())
+        });
+        if let Some(mount_point) = tmpfs {
+            assert_eq!(memory_backed(Path::new(&mount_point)), Some(true));
+        }
+    }
 
     #[test]
     fn files_are_private_and_removed_on_drop() {

@@ -5,10 +5,11 @@
 
 use std::time::Duration;
 
+use mesos_command_modules::runner::tempfiles::memory_backed;
 use mesos_command_modules::{Answer, ErrorKind, Method};
 
 use crate::common::fixture;
-use crate::harness::Scenario;
+use crate::harness::{clear_logs, logged, skip, Scenario};
 use crate::kills::{error, LABELS, LABELS_COMMAND, LABELS_DOC, LABELS_TIMEOUT};
 
 const ANSWER: &str = r#"echo '{"labels":[]}' > "$2""#;
@@ -181,5 +182,49 @@ fn a_read_only_or_missing_temp_directory_is_a_clear_error() {
     assert!(matches!(out.answer, Answer::Value(_)));
     assert_eq!(out.failure.unwrap().kind, ErrorKind::Io);
     assert!(out.duration < Duration::from_secs(1));
+    sc.finish();
+}
+
+#[test]
+fn a_temp_directory_off_tmpfs_is_said_at_load() {
+    let sc = Scenario::start("temp directory's file system at load");
+    let cmd = sc.script("answer", ANSWER);
+    let said = || logged(log::Level::Info, "is not on a tmpfs");
+
+    // The scenario's own temp directory, wherever the machine keeps it.
+    let hook = sc.hook(&[(LABELS_COMMAND, cmd.to_str().unwrap())]);
+    let temp = hook.config().temp_directory.clone();
+    match memory_backed(&temp) {
+        Some(false) => {
+            let lines = said();
+            assert_eq!(lines.len(), 1, "{lines:?}");
+            let expected = format!(
+                "[faults] temp_directory {} is not on a tmpfs: each call creates and removes",
+                temp.display()
+            );
+            assert!(lines[0].starts_with(&expected), "{}", lines[0]);
+            assert!(
+                lines[0].ends_with("under /run) avoids both"),
+                "{}",
+                lines[0]
+            );
+        }
+        _ => assert_eq!(said(), Vec::<String>::new()),
+    }
+
+    // A tmpfs: nothing said.
+    clear_logs();
+    let shm = std::path::Path::new("/dev/shm");
+    if memory_backed(shm) == Some(true) {
+        let dir = tempfile::tempdir_in(shm).unwrap();
+        let on_tmpfs = sc.hook(&[
+            (LABELS_COMMAND, cmd.to_str().unwrap()),
+            ("temp_directory", dir.path().to_str().unwrap()),
+        ]);
+        assert_eq!(said(), Vec::<String>::new());
+        sc.retire(on_tmpfs);
+    } else {
+        skip("no tmpfs at /dev/shm: the quiet case of the temp directory check");
+    }
     sc.finish();
 }
