@@ -1910,7 +1910,11 @@ fn target_cpu(bench: &Bench) -> Summary {
     };
     show("core call", c, &switches[0]);
     show("bare spawn + wait", b, &switches[1]);
-    show("protocol floor: files + spawn + wait, synchronous", f, &switches[2]);
+    show(
+        "protocol floor: files + spawn + wait, synchronous",
+        f,
+        &switches[2],
+    );
     for (i, ((what, _), v)) in variants.iter().zip(&samples[3..]).enumerate() {
         show(&format!("{what} (information)"), v, &switches[3 + i]);
     }
