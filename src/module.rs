@@ -112,6 +112,9 @@ impl Module {
             config.max_output_bytes,
             &config.command_cgroup,
         );
+        // A module with no command configured never runs one: nothing to say
+        // about how commands would run.
+        let runs_commands = config.configured_methods().next().is_some();
         match runner.containment() {
             Containment::Cgroups(_) => {
                 log::info!(
@@ -120,7 +123,7 @@ impl Module {
                     runner.containment().describe()
                 )
             }
-            Containment::ProcessGroup(_) if config.configured_methods().next().is_some() => {
+            Containment::ProcessGroup(_) if runs_commands => {
                 log::warn!(
                     "[{}] {}",
                     config.module_name,
@@ -129,7 +132,7 @@ impl Module {
             }
             Containment::ProcessGroup(_) => {}
         }
-        if config.configured_methods().next().is_some()
+        if runs_commands
             && crate::runner::tempfiles::memory_backed(&config.temp_directory) == Some(false)
         {
             log::info!(
