@@ -539,7 +539,7 @@ impl CallCgroup {
     }
 
     /// Kills and waits (blocking, bounded) until no member is left, then
-    /// removes the cgroup. For drop and sweep; the runner waits
+    /// removes the cgroup. For the sweep at load only; calls wait
     /// asynchronously instead.
     pub fn kill_and_remove_blocking(&self) -> usize {
         let mut killed = 0;
@@ -646,9 +646,14 @@ impl CallCgroup {
 }
 
 impl Drop for CallCgroup {
+    /// Never reached by a call's own cgroup, which its tree releases or
+    /// hands to the reaper; should one be dropped all the same, its members
+    /// get one SIGKILL round and its removal is retried at later calls if
+    /// they are not gone yet: a drop must not block the thread it runs on.
     fn drop(&mut self) {
         if !self.released.load(Ordering::SeqCst) {
-            self.kill_and_remove_blocking();
+            self.kill_all();
+            self.remove();
         }
     }
 }

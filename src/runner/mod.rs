@@ -21,12 +21,14 @@
 pub mod cgroup;
 pub mod owner;
 mod process;
+pub mod reaper;
 mod spawn;
 pub mod tempfiles;
 mod tree;
 
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::path::Path;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tokio::net::unix::pipe;
@@ -34,6 +36,7 @@ use tokio::net::unix::pipe;
 use crate::error::{CallError, ErrorKind};
 pub use cgroup::{CgroupSetting, Containment};
 use process::{Ending, Pipes, Process};
+use reaper::{Outlived, Reason};
 use tempfiles::{read_command_file, CallFiles, PrivateDir};
 use tree::{Finished, Tree};
 
@@ -49,6 +52,15 @@ pub const DRAIN_AFTER_EXIT: Duration = Duration::from_millis(200);
 /// runtime's heartbeat, so that arming this wait wakes no worker while
 /// commands run.
 pub const PIPES_UNWATCHED: Duration = crate::runtime::HEARTBEAT;
+/// How much later than its timeout plus the kill grace period a call
+/// answers, at the most, whatever the command does.
+pub const ANSWER_MARGIN: Duration = Duration::from_millis(500);
+/// The part of [`ANSWER_MARGIN`] a run waits for SIGKILL to take effect,
+/// for leftovers to be killed and for pipes to be drained; the rest is for
+/// the answer itself. A command still alive then (uninterruptible sleep, a
+/// frozen cgroup) is left to the reaper (see [`reaper`]) and the run
+/// answers a timeout.
+pub const KILL_MARGIN: Duration = Duration::from_millis(300);
 
 /// Process-wide settings of the runner.
 #[derive(Debug)]
@@ -57,6 +69,7 @@ pub struct Runner {
     containment: Containment,
     kill_grace: Duration,
     max_output_bytes: u64,
+    outlived: Arc<Outlived>,
 }
 
 /// One command to run.
@@ -160,7 +173,13 @@ impl Runner {
             containment: Containment::new(cgroup),
             kill_grace,
             max_output_bytes,
+            outlived: Arc::default(),
         }
+    }
+
+    /// The commands that outlived their call (see [`reaper`]).
+    pub fn outlived(&self) -> &Outlived {
+        &self.outlived
     }
 
     /// How commands are contained, to log at load time.
@@ -200,6 +219,9 @@ impl Runner {
         report: &mut Report,
     ) -> Result<Vec<u8>, CallError> {
         let display = invocation.display;
+        // Whatever the command does, the run returns by then.
+        let bound =
+            tokio::time::Instant::now() + invocation.timeout + self.kill_grace + KILL_MARGIN;
         let (files, stdin) = self.files.create(invocation.input)?;
         let cgroup = self.containment.call_cgroup();
         let (process, pipes) = Process::spawn(
@@ -210,7 +232,7 @@ impl Runner {
             cgroup.as_ref(),
         )
         .map_err(|e| could_not_start(display, &e))?;
-        let mut tree = Tree::new(process, cgroup);
+        let mut tree = Tree::new(process, cgroup, display, &self.outlived);
         report.pid = Some(tree.pid());
         report.contained = tree.contained();
 
@@ -229,18 +251,18 @@ impl Runner {
                     !read_available(&pipes.stdout, &mut report.stdout),
                     !read_available(&pipes.stderr, &mut report.stderr),
                 ];
-                let finished = end(&mut tree, display, &mut report.contained).await;
-                (exited.map_err(Waited::Io), finished, open)
+                let finished = end(&mut tree, display, &mut report.contained, bound).await;
+                (exited.map_err(Waited::Io), Some(finished), open)
             }
             Err(_still_running) => {
                 let rest = invocation.timeout.saturating_sub(first);
-                self.watch_pipes(&mut tree, display, rest, &pipes, report)
+                self.watch_pipes(&mut tree, display, rest, bound, &pipes, report)
                     .await
             }
         };
         // The command is gone; its pipes may still be held by a process
         // that escaped (without a cgroup): what they give within
-        // DRAIN_AFTER_EXIT is kept.
+        // DRAIN_AFTER_EXIT, and within the bound, is kept.
         if open.iter().any(|&o| o) {
             let (stdout, stderr) = (&mut report.stdout, &mut report.stderr);
             let drain = async {
@@ -251,9 +273,15 @@ impl Runner {
                     capture(&pipes.stderr, stderr).await;
                 }
             };
-            let _ = tokio::time::timeout(DRAIN_AFTER_EXIT, drain).await;
+            let until = bound.min(tokio::time::Instant::now() + DRAIN_AFTER_EXIT);
+            let _ = tokio::time::timeout_at(until, drain).await;
         }
 
+        let Some(finished) = finished else {
+            // Killed, and not dead by the bound: the reaper waits for it.
+            tree.abandon(Reason::Unkillable);
+            return Err(timed_out(display, invocation.timeout, true));
+        };
         let finished = finished.map_err(Waited::Io);
         if let (Ok(()), Ok(f)) = (&waited, &finished) {
             // Only a command that exited by itself left something behind.
@@ -263,14 +291,7 @@ impl Runner {
             return Err(could_not_start(display, &e));
         }
         let ending = waited.and(finished).map_err(|e| match e {
-            Waited::TimedOut => CallError::new(
-                ErrorKind::Timeout,
-                format!(
-                    "Command \"{display}\" took too long to execute: timed out after {} and was \
-                     killed",
-                    seconds(invocation.timeout)
-                ),
-            ),
+            Waited::TimedOut => timed_out(display, invocation.timeout, false),
             Waited::Io(e) => CallError::new(
                 ErrorKind::Internal,
                 format!("waiting for command \"{display}\" failed: {e}"),
@@ -316,24 +337,33 @@ impl Runner {
     }
 
     /// Waits for a command that did not exit within PIPES_UNWATCHED, reading
-    /// its pipes meanwhile; returns how the wait and the finish went and
-    /// which pipes are still open.
+    /// its pipes meanwhile; returns how the wait and the finish went (no
+    /// finish for a command still alive at `bound`) and which pipes are
+    /// still open.
     async fn watch_pipes(
         &self,
         tree: &mut Tree,
         display: &str,
         timeout: Duration,
+        bound: tokio::time::Instant,
         pipes: &Pipes,
         report: &mut Report,
-    ) -> (Result<(), Waited>, std::io::Result<Finished>, [bool; 2]) {
+    ) -> (
+        Result<(), Waited>,
+        Option<std::io::Result<Finished>>,
+        [bool; 2],
+    ) {
         let (stdout, stderr) = (&mut report.stdout, &mut report.stderr);
         let stdout_reader = capture(&pipes.stdout, stdout);
         let stderr_reader = capture(&pipes.stderr, stderr);
         let contained = &mut report.contained;
         let ending = async {
-            let waited = self.wait_with_deadline(tree, timeout).await;
-            let finished = end(tree, display, contained).await;
-            (waited, finished)
+            let waited = self.wait_with_deadline(tree, timeout, bound).await;
+            let finished = match waited {
+                Some(_) => Some(end(tree, display, contained, bound).await),
+                None => None,
+            };
+            (waited.unwrap_or(Err(Waited::TimedOut)), finished)
         };
         tokio::pin!(stdout_reader, stderr_reader, ending);
         let (mut stdout_read, mut stderr_read) = (false, false);
@@ -350,17 +380,42 @@ impl Runner {
 
     /// Waits for the command to exit; past `timeout`, SIGTERM to its group
     /// and cgroup, and after the grace period (or as soon as all of them are
-    /// gone) SIGKILL to whatever is left.
-    async fn wait_with_deadline(&self, tree: &mut Tree, timeout: Duration) -> Result<(), Waited> {
+    /// gone) SIGKILL to whatever is left. `None` if the command is still
+    /// alive at `bound`.
+    async fn wait_with_deadline(
+        &self,
+        tree: &mut Tree,
+        timeout: Duration,
+        bound: tokio::time::Instant,
+    ) -> Option<Result<(), Waited>> {
         match tokio::time::timeout(timeout, tree.exited()).await {
-            Ok(exited) => return exited.map_err(Waited::Io),
+            Ok(exited) => return Some(exited.map_err(Waited::Io)),
             Err(_elapsed) => tree.signal(libc::SIGTERM),
         }
         let _ = tokio::time::timeout(self.kill_grace, tree.gone()).await;
         tree.signal(libc::SIGKILL);
-        tree.exited().await.map_err(Waited::Io)?;
-        Err(Waited::TimedOut)
+        match tokio::time::timeout_at(bound, tree.exited()).await {
+            Ok(Ok(())) => Some(Err(Waited::TimedOut)),
+            Ok(Err(e)) => Some(Err(Waited::Io(e))),
+            Err(_still_alive) => None,
+        }
     }
+}
+
+fn timed_out(display: &str, timeout: Duration, still_alive: bool) -> CallError {
+    let after = if still_alive {
+        "; it has not died yet (uninterruptible sleep or a frozen cgroup) and will be reaped \
+         when it does"
+    } else {
+        ""
+    };
+    CallError::new(
+        ErrorKind::Timeout,
+        format!(
+            "Command \"{display}\" took too long to execute: timed out after {} and was killed{after}",
+            seconds(timeout)
+        ),
+    )
 }
 
 fn could_not_start(display: &str, e: &std::io::Error) -> CallError {
@@ -373,8 +428,14 @@ fn could_not_start(display: &str, e: &std::io::Error) -> CallError {
 /// Ends the command's part of a call once it has exited: a command that
 /// could not join its cgroup ran contained by its process group only,
 /// which is said (with what that loses) and recorded in `contained`; then
-/// nothing the command started outlives the call.
-async fn end(tree: &mut Tree, display: &str, contained: &mut bool) -> std::io::Result<Finished> {
+/// nothing the command started outlives the call (what will not die by
+/// `bound` is left to the reaper).
+async fn end(
+    tree: &mut Tree,
+    display: &str,
+    contained: &mut bool,
+    bound: tokio::time::Instant,
+) -> std::io::Result<Finished> {
     if let Some((e, path)) = tree.settle_placement() {
         log::warn!(
             "command \"{display}\" could not be placed in {} ({e}); for this call, {}",
@@ -383,7 +444,8 @@ async fn end(tree: &mut Tree, display: &str, contained: &mut bool) -> std::io::R
         );
         *contained = false;
     }
-    tree.finish().await
+    let within = bound.saturating_duration_since(tokio::time::Instant::now());
+    tree.finish(within).await
 }
 
 enum Waited {

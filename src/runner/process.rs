@@ -123,6 +123,16 @@ impl Process {
         }
     }
 
+    /// Whether the process has exited (it may still be unreaped), asked
+    /// without waiting.
+    pub fn has_exited(&mut self) -> bool {
+        if self.exited_seen || self.status.is_some() {
+            return true;
+        }
+        self.exited_seen = matches!(self.peek(libc::WNOHANG), Ok(Some(_)));
+        self.exited_seen
+    }
+
     /// The exit status, if the process has exited, leaving it unreaped;
     /// `flags` may add WNOHANG to return at once.
     fn peek(&self, flags: libc::c_int) -> io::Result<Option<ExitStatus>> {
@@ -182,13 +192,18 @@ impl Process {
 }
 
 impl Drop for Process {
-    /// A process dropped before it was reaped (the call was cancelled, or
-    /// panicked) is killed with its group and reaped here, so that no zombie
-    /// and no stray command outlive the call.
+    /// A process is handed to the reaper (`reaper.rs`) by its [`Tree`]
+    /// rather than dropped unreaped; should one be dropped all the same, it
+    /// is killed with its group and reaped if it has died, never waited
+    /// for: a drop must not block the thread it runs on.
+    ///
+    /// [`Tree`]: super::tree::Tree
     fn drop(&mut self) {
         if self.status.is_none() {
             self.signal_group(libc::SIGKILL);
-            let _ = wait_for(self.pid);
+            let mut status = 0;
+            // SAFETY: `status` is valid for writes; only our own pid.
+            unsafe { libc::waitpid(self.pid, &mut status, libc::WNOHANG) };
         }
     }
 }

@@ -4,24 +4,30 @@
 
 use std::io;
 use std::process::ExitStatus;
+use std::sync::Arc;
 use std::time::Duration;
 
 use super::cgroup::CallCgroup;
 use super::process::Process;
+use super::reaper::{self, Outlived, Reason};
 
-/// How long, at the end of a call, killed processes get to disappear before
-/// the call returns anyway (a process in uninterruptible sleep cannot die
-/// until its I/O ends; its cgroup is then removed later).
+/// How long, at the end of a call, killed leftovers get to disappear
+/// before the call returns anyway, at most (a process in uninterruptible
+/// sleep cannot die until its I/O ends; it is then left to the reaper).
 pub const LEFTOVER_WAIT: Duration = Duration::from_secs(1);
 
 /// A running command and its descendants.
 #[derive(Debug)]
 pub struct Tree {
-    process: Process,
+    /// Taken only by [`Tree::abandon`] (and so by a drop).
+    process: Option<Process>,
     cgroup: Option<CallCgroup>,
     /// Whether the cgroup was found empty when the command had exited.
     emptied: bool,
     finished: bool,
+    /// The command as configured, for the reaper's messages.
+    display: String,
+    outlived: Arc<Outlived>,
 }
 
 /// How a tree ended.
@@ -34,38 +40,57 @@ pub struct Finished {
 }
 
 impl Tree {
-    pub fn new(process: Process, cgroup: Option<CallCgroup>) -> Tree {
+    pub fn new(
+        process: Process,
+        cgroup: Option<CallCgroup>,
+        display: &str,
+        outlived: &Arc<Outlived>,
+    ) -> Tree {
         Tree {
-            process,
+            process: Some(process),
             cgroup,
             emptied: true,
             finished: false,
+            display: display.to_string(),
+            outlived: Arc::clone(outlived),
         }
     }
 
+    fn process(&self) -> &Process {
+        // Only `abandon` takes it, and it consumes the tree.
+        self.process
+            .as_ref()
+            .expect("a tree's process is taken only by abandon")
+    }
+
+    fn process_mut(&mut self) -> &mut Process {
+        self.process
+            .as_mut()
+            .expect("a tree's process is taken only by abandon")
+    }
+
     pub fn pid(&self) -> i32 {
-        self.process.pid()
+        self.process().pid()
     }
 
     /// Sends `signal` to the command's group and to every process in its
     /// cgroup (one round: see [`Tree::finish`] for the rest).
     pub fn signal(&self, signal: libc::c_int) {
-        self.process.signal_group(signal);
+        self.process().signal_group(signal);
         if let Some(cgroup) = &self.cgroup {
             cgroup.signal_all(signal);
         }
     }
 
-    /// Waits until the command has exited (not reaped) and, with a cgroup,
-    /// every process in it is gone.
+    /// Waits until the command has exited (not reaped).
     pub async fn exited(&mut self) -> io::Result<()> {
-        self.process.exited().await
+        self.process_mut().exited().await
     }
 
     /// Like [`Tree::exited`], and with a cgroup also until the cgroup is
     /// empty.
     pub async fn gone(&mut self) -> io::Result<()> {
-        self.process.exited().await?;
+        self.process_mut().exited().await?;
         if let Some(cgroup) = &self.cgroup {
             empty(cgroup).await;
         }
@@ -75,7 +100,7 @@ impl Tree {
     /// Once the command has exited: why it could not be executed, if it
     /// could not.
     pub fn launch_failure(&self) -> Option<io::Error> {
-        self.process.launch().failure()
+        self.process().launch().failure()
     }
 
     /// Once the command has exited: if it could not join its cgroup, the
@@ -83,7 +108,7 @@ impl Tree {
     /// rest of the call relies on the process group, and the error and the
     /// cgroup's path are returned.
     pub fn settle_placement(&mut self) -> Option<(io::Error, std::path::PathBuf)> {
-        let error = self.process.launch().placement_failure()?;
+        let error = self.process().launch().placement_failure()?;
         let cgroup = self.cgroup.take()?;
         let path = cgroup.path().to_path_buf();
         cgroup.remove();
@@ -96,17 +121,21 @@ impl Tree {
     }
 
     /// Ends the command's part of the call once it has exited: kills what
-    /// it left running, waits (bounded) for it to go, and reaps the command
-    /// (nothing signals its group after this). The cgroup stays in use until
-    /// [`Tree::close`], which can wait until the caller has its answer.
-    pub async fn finish(&mut self) -> io::Result<Finished> {
+    /// it left running, waits for it to go (at most `within`, and at most
+    /// [`LEFTOVER_WAIT`]), and reaps the command (nothing signals its group
+    /// after this). Leftovers that outlive the wait are killed again by
+    /// [`Tree::close`]'s release, and their cgroup removed later. The cgroup
+    /// stays in use until [`Tree::close`], which can wait until the caller
+    /// has its answer.
+    pub async fn finish(&mut self, within: Duration) -> io::Result<Finished> {
         let mut leftovers = 0;
         // The command itself, exited, is no longer a member.
         let group_may_remain = match &self.cgroup {
             Some(cgroup) if cgroup.is_empty() => false,
             Some(cgroup) => {
                 leftovers = cgroup.kill_all();
-                let _ = tokio::time::timeout(LEFTOVER_WAIT, killed(cgroup)).await;
+                let wait = within.min(LEFTOVER_WAIT);
+                let _ = tokio::time::timeout(wait, killed(cgroup)).await;
                 self.emptied = false;
                 true
             }
@@ -117,22 +146,46 @@ impl Tree {
         // cgroup's `tasks` file, which the command was never given). Else
         // the group too: it is unreaped, so its group id is still ours.
         if group_may_remain {
-            self.process.signal_group(libc::SIGKILL);
+            self.process().signal_group(libc::SIGKILL);
         }
         Ok(Finished {
-            status: self.process.reap()?,
+            status: self.process_mut().reap()?,
             leftovers,
         })
     }
 
     /// Reaps the command (if `finish` did not) and releases its cgroup
-    /// (see [`CallCgroup::release`]).
+    /// (see [`CallCgroup::release`]); a cgroup whose members would not die
+    /// goes to the reaper with them.
     pub fn close(mut self) {
-        let _ = self.process.reap();
+        if !self.emptied && self.cgroup.as_ref().is_some_and(|c| !c.is_empty()) {
+            self.abandon(Reason::Cancelled);
+            return;
+        }
+        let _ = self.process_mut().reap();
         if let Some(cgroup) = self.cgroup.take() {
             cgroup.release(self.emptied);
         }
         self.finished = true;
+    }
+
+    /// Hands the command and its cgroup to the reaper, which kills them
+    /// until they are gone and then reaps and removes them; never blocks.
+    pub fn abandon(mut self, reason: Reason) {
+        self.take_to_reaper(reason);
+    }
+
+    fn take_to_reaper(&mut self, reason: Reason) {
+        self.finished = true;
+        if let Some(process) = self.process.take() {
+            reaper::adopt(
+                process,
+                self.cgroup.take(),
+                std::mem::take(&mut self.display),
+                reason,
+                Arc::clone(&self.outlived),
+            );
+        }
     }
 }
 
@@ -156,15 +209,14 @@ async fn killed(cgroup: &CallCgroup) {
 }
 
 impl Drop for Tree {
-    /// A call cancelled or panicking: everything is killed and reaped here,
-    /// blocking briefly (SIGKILL takes effect at once but for processes in
-    /// uninterruptible sleep).
+    /// A call cancelled or panicking: everything is killed at once and
+    /// handed to the reaper, which waits for it without holding this
+    /// thread.
     fn drop(&mut self) {
         if self.finished {
             return;
         }
         self.signal(libc::SIGKILL);
-        let _ = self.process.reap();
-        // The cgroup's own drop waits, bounded, and removes it.
+        self.take_to_reaper(Reason::Cancelled);
     }
 }

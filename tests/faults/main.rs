@@ -17,7 +17,8 @@
 //! * `load`: 10 000 calls, 64 in flight, one in ten faulty;
 //! * `fuzz`: the bridge entry points, configuration and output
 //!   interpretation under proptest;
-//! * `security`: file modes, what is logged, insecure commands.
+//! * `security`: file modes, what is logged, insecure commands;
+//! * `stuck`: commands that cannot die (frozen, uninterruptible sleep).
 
 #[path = "../common/mod.rs"]
 mod common;
@@ -30,4 +31,5 @@ mod load;
 mod outputs;
 mod security;
 mod state;
+mod stuck;
 mod temp_files;
