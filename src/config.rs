@@ -24,6 +24,19 @@ pub const DEFAULT_WATCH_FREQUENCY: Duration = Duration::from_secs(30);
 pub const DEFAULT_KILL_GRACE: Duration = Duration::from_secs(1);
 /// Cap on the bytes read from any one output or error file.
 pub const DEFAULT_MAX_OUTPUT_BYTES: u64 = 4 * 1024 * 1024;
+/// The largest accepted `max_concurrent_commands`.
+pub const MAX_CONCURRENT_COMMANDS: usize = 4096;
+
+/// `max_concurrent_commands` when it is not given: four commands per CPU
+/// the agent may use, at least 8 and at most 256. Commands are mostly short
+/// scripts that compete for the CPUs; more at once only makes each slower,
+/// while a scrape of `/monitor/statistics` on an agent with a thousand
+/// containers would otherwise start a thousand at once.
+pub fn default_max_concurrent_commands() -> usize {
+    let cpus = std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get);
+    (4 * cpus).clamp(8, 256)
+}
+
 /// The original module's state directory, kept so an upgrade finds its state.
 pub const DEFAULT_STATE_DIRECTORY: &str = "/var/run/mesos/isolators/command";
 
@@ -41,6 +54,7 @@ const GLOBAL_KEYS: &[(&str, Option<ModuleKind>)] = &[
     ("temp_directory", None),
     ("allow_insecure_commands", None),
     ("command_cgroup", None),
+    ("max_concurrent_commands", None),
     ("isolator_watch_frequence", Some(ModuleKind::Isolator)),
     ("supports_nesting", Some(ModuleKind::Isolator)),
     ("supports_standalone", Some(ModuleKind::Isolator)),
@@ -104,6 +118,8 @@ pub struct Config {
     pub allow_insecure_commands: bool,
     /// Where each command's cgroup is created (see `runner::cgroup`).
     pub command_cgroup: CgroupSetting,
+    /// How many commands of this module may run at once (see `limit.rs`).
+    pub max_concurrent_commands: usize,
     /// Keys that are valid but have no effect (a timeout without a command).
     pub warnings: Vec<String>,
 }
@@ -208,6 +224,10 @@ impl Config {
                 }
                 None => CgroupSetting::Auto,
             },
+            max_concurrent_commands: match values.get("max_concurrent_commands") {
+                Some(v) => parse_count("max_concurrent_commands", v, MAX_CONCURRENT_COMMANDS)?,
+                None => default_max_concurrent_commands(),
+            },
             module_name,
             warnings,
         })
@@ -286,6 +306,10 @@ impl Config {
             self.allow_insecure_commands.to_string(),
         ));
         lines.push(("command_cgroup".to_string(), self.command_cgroup.describe()));
+        lines.push((
+            "max_concurrent_commands".to_string(),
+            self.max_concurrent_commands.to_string(),
+        ));
         lines
     }
 }
@@ -432,6 +456,21 @@ fn parse_seconds(key: &str, value: &str) -> Result<Duration, ConfigError> {
         ));
     }
     Ok(Duration::from_secs_f64(seconds))
+}
+
+/// A whole number from 1 to `max`.
+fn parse_count(key: &str, value: &str, max: usize) -> Result<usize, ConfigError> {
+    match value.trim().parse::<usize>() {
+        Ok(n) if (1..=max).contains(&n) => Ok(n),
+        Ok(_) => Err(ConfigError::new(
+            key,
+            format!("\"{value}\" must be from 1 to {max}"),
+        )),
+        Err(_) => Err(ConfigError::new(
+            key,
+            format!("\"{value}\" is not a whole number"),
+        )),
+    }
 }
 
 fn parse_bytes(key: &str, value: &str) -> Result<u64, ConfigError> {
@@ -886,5 +925,31 @@ mod tests {
             ],
         )
         .unwrap();
+    }
+
+    #[test]
+    fn the_concurrency_limit_is_a_whole_number_with_a_default_for_the_machine() {
+        let c = parse(ModuleKind::Hook, &[("module_name", "m")]).unwrap();
+        assert_eq!(c.max_concurrent_commands, default_max_concurrent_commands());
+        assert!((8..=256).contains(&c.max_concurrent_commands));
+        let c = parse(
+            ModuleKind::Isolator,
+            &[("module_name", "m"), ("max_concurrent_commands", "3")],
+        )
+        .unwrap();
+        assert_eq!(c.max_concurrent_commands, 3);
+        for (value, problem) in [
+            ("0", "\"0\" must be from 1 to 4096"),
+            ("5000", "\"5000\" must be from 1 to 4096"),
+            ("many", "\"many\" is not a whole number"),
+        ] {
+            let e = parse(
+                ModuleKind::Hook,
+                &[("module_name", "m"), ("max_concurrent_commands", value)],
+            )
+            .unwrap_err();
+            assert_eq!(e.key, "max_concurrent_commands");
+            assert_eq!(e.problem, problem);
+        }
     }
 }

@@ -14,7 +14,8 @@
 //! dropped (the C++ destructor then abandons its promise).
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
 
 use crate::error::{CallError, ErrorKind};
 use crate::method::{Method, ModuleKind};
@@ -87,9 +88,28 @@ pub mod bridge {
             completion: UniquePtr<Completion>,
         );
 
+        /// Answers an asynchronous call that failed in the shim before it
+        /// reached the core (an exception while converting its arguments)
+        /// with the method's own failure meaning: `completion` is completed,
+        /// or dropped for a watch (a failed watch would destroy a healthy
+        /// container).
+        fn fail_async(self: &Module, method: u8, message: &str, completion: UniquePtr<Completion>);
+
+        /// Stops the module before the shim destroys it: its watch loops
+        /// end, its running commands are killed as at a timeout, and no
+        /// completion is completed or destroyed from then on (the host may
+        /// be finalizing libprocess). Idempotent.
+        fn shutdown(self: &Module);
+
         /// Counters for libprocess metrics: `counter` 0 = calls, 1 = errors,
         /// 2 = timeouts.
         fn metric_value(self: &Module, method: u8, counter: u8) -> u64;
+
+        /// Gauges of the module as a whole: `gauge` 0 = commands running,
+        /// 1 = calls waiting for a command slot, 2 = commands that outlived
+        /// their call and are not reaped yet, 3 = commands that outlived
+        /// their call since the module was created.
+        fn module_gauge(self: &Module, gauge: u8) -> u64;
     }
 
     unsafe extern "C++" {
@@ -116,6 +136,69 @@ unsafe impl Send for bridge::Completion {}
 #[derive(Debug)]
 pub struct Module {
     core: Arc<CoreModule>,
+    gate: Arc<Gate>,
+}
+
+/// Whether completions may still reach the shim. A completion is
+/// delivered (or destroyed) under the read lock; [`Module::shutdown`] takes
+/// the write lock, so that once it returns no completion is running in the
+/// shim and none will: the rest are forgotten, since destroying one
+/// dispatches to libprocess, which may be finalized by then.
+#[derive(Debug, Default)]
+struct Gate {
+    closed: RwLock<bool>,
+}
+
+impl Gate {
+    /// Runs `deliver` unless the gate is closed; returns whether it ran.
+    fn pass(&self, deliver: impl FnOnce()) -> bool {
+        let closed = self.closed.read().unwrap_or_else(|p| p.into_inner());
+        if *closed {
+            return false;
+        }
+        deliver();
+        true
+    }
+
+    fn close(&self) {
+        *self.closed.write().unwrap_or_else(|p| p.into_inner()) = true;
+    }
+}
+
+/// The shim's completion of one call, passed through the module's gate.
+struct Delivery {
+    completion: Option<cxx::UniquePtr<bridge::Completion>>,
+    gate: Arc<Gate>,
+}
+
+impl Delivery {
+    fn complete(mut self, outcome: bridge::Outcome) {
+        if let Some(completion) = self.completion.take() {
+            let mut completion = Some(completion);
+            let delivered = self.gate.pass(|| {
+                if let Some(completion) = completion.take() {
+                    bridge::complete(completion, outcome);
+                }
+            });
+            if !delivered {
+                std::mem::forget(completion);
+            }
+        }
+    }
+}
+
+impl Drop for Delivery {
+    /// Destroyed undelivered (a watch that never reports): the shim's
+    /// destructor abandons the promise, unless the module is shut down.
+    fn drop(&mut self) {
+        if let Some(completion) = self.completion.take() {
+            let mut completion = Some(completion);
+            let dropped = self.gate.pass(|| drop(completion.take()));
+            if !dropped {
+                std::mem::forget(completion);
+            }
+        }
+    }
 }
 
 /// Runs `body`, turning a panic into an internal error.
@@ -129,19 +212,42 @@ fn guard<T>(what: &str, body: impl FnOnce() -> Result<T, CallError>) -> Result<T
     }
 }
 
-fn strings(values: &cxx::CxxVector<cxx::CxxString>) -> Result<Vec<String>, CallError> {
-    utf8_strings(values.iter().map(|s| s.as_bytes()))
+/// The C++ strings as Rust strings. Bytes that are not UTF-8 are replaced
+/// with U+FFFD, never refused: stout's JSON writer passes on whatever bytes
+/// a framework put in a label or a command, and Mesos runs such a task. The
+/// positions of the strings that held such bytes are returned, to be
+/// logged.
+fn lossy_strings<'a>(values: impl Iterator<Item = &'a [u8]>) -> (Vec<String>, Vec<usize>) {
+    let mut replaced = Vec::new();
+    let strings = values
+        .enumerate()
+        .map(|(i, bytes)| match std::str::from_utf8(bytes) {
+            Ok(text) => text.to_owned(),
+            Err(_) => {
+                replaced.push(i);
+                String::from_utf8_lossy(bytes).into_owned()
+            }
+        })
+        .collect();
+    (strings, replaced)
 }
 
-/// The C++ strings as Rust strings; one that is not UTF-8 is an error.
-fn utf8_strings<'a>(values: impl Iterator<Item = &'a [u8]>) -> Result<Vec<String>, CallError> {
-    values
-        .map(|bytes| {
-            std::str::from_utf8(bytes)
-                .map(str::to_owned)
-                .map_err(|_| CallError::new(ErrorKind::BadInput, "an argument is not valid UTF-8"))
-        })
-        .collect()
+/// A call's arguments (see [`lossy_strings`]); each one that held bytes
+/// that are not UTF-8 is logged with its name.
+fn arguments_of<'a>(
+    module: &str,
+    method: Method,
+    values: impl Iterator<Item = &'a [u8]>,
+) -> Vec<String> {
+    let (arguments, replaced) = lossy_strings(values);
+    for i in replaced {
+        let name = method.contract().inputs.get(i).copied().unwrap_or("?");
+        log::warn!(
+            "[{module} {method}] the argument {name} holds bytes that are not valid UTF-8; \
+             they were replaced with U+FFFD in the command's input"
+        );
+    }
+    arguments
 }
 
 fn method_of(index: u8) -> Result<Method, CallError> {
@@ -178,14 +284,14 @@ fn create_module(
     symbol: &str,
     parameters: &cxx::CxxVector<cxx::CxxString>,
 ) -> Result<Box<Module>, CallError> {
-    create_module_with(kind, symbol, || strings(parameters))
+    create_module_with(kind, symbol, parameters.iter().map(|s| s.as_bytes()))
 }
 
 /// The body of [`create_module`], for any source of parameters.
-fn create_module_with(
+fn create_module_with<'a>(
     kind: u8,
     symbol: &str,
-    parameters: impl FnOnce() -> Result<Vec<String>, CallError>,
+    parameters: impl Iterator<Item = &'a [u8]>,
 ) -> Result<Box<Module>, CallError> {
     guard("create_module", || {
         crate::logging::install_host_logger();
@@ -199,7 +305,14 @@ fn create_module_with(
                 ))
             }
         };
-        let flat = parameters()?;
+        let (flat, replaced) = lossy_strings(parameters);
+        for i in replaced {
+            log::warn!(
+                "{symbol}: parameter {} of the module holds bytes that are not valid UTF-8; they \
+                 were replaced with U+FFFD",
+                flat.get(i & !1).map_or("?", String::as_str)
+            );
+        }
         if flat.len() % 2 != 0 {
             return Err(CallError::new(
                 ErrorKind::Internal,
@@ -214,6 +327,7 @@ fn create_module_with(
             .map_err(|e| CallError::new(ErrorKind::Configuration, e.to_string()))?;
         Ok(Box::new(Module {
             core: Arc::new(core),
+            gate: Arc::default(),
         }))
     })
 }
@@ -250,22 +364,34 @@ impl Module {
         }
     }
 
+    fn module_gauge(&self, gauge: u8) -> u64 {
+        let slots = self.core.slots();
+        let outlived = self.core.runner().outlived();
+        match gauge {
+            0 => slots.running() as u64,
+            1 => slots.queued() as u64,
+            2 => outlived.pending(),
+            3 => outlived.adopted(),
+            _ => 0,
+        }
+    }
+
     fn call_blocking(
         &self,
         method: u8,
         arguments: &cxx::CxxVector<cxx::CxxString>,
     ) -> bridge::Outcome {
-        self.call_blocking_with(method, || strings(arguments))
+        self.call_blocking_with(method, arguments.iter().map(|s| s.as_bytes()))
     }
 
-    fn call_blocking_with(
+    fn call_blocking_with<'a>(
         &self,
         method: u8,
-        arguments: impl FnOnce() -> Result<Vec<String>, CallError>,
+        arguments: impl Iterator<Item = &'a [u8]>,
     ) -> bridge::Outcome {
         let result = guard("call_blocking", || {
             let method = method_of(method)?;
-            let arguments = arguments()?;
+            let arguments = arguments_of(self.module_name(), method, arguments);
             Ok(self.core.call_blocking(method, arguments))
         });
         match result {
@@ -280,20 +406,29 @@ impl Module {
         arguments: &cxx::CxxVector<cxx::CxxString>,
         completion: cxx::UniquePtr<bridge::Completion>,
     ) {
+        let delivery = self.delivery(completion);
         self.call_async_with(
             method,
-            || strings(arguments),
-            move |outcome| bridge::complete(completion, outcome),
+            arguments.iter().map(|s| s.as_bytes()),
+            move |outcome| delivery.complete(outcome),
         );
     }
 
+    fn delivery(&self, completion: cxx::UniquePtr<bridge::Completion>) -> Delivery {
+        Delivery {
+            completion: Some(completion),
+            gate: Arc::clone(&self.gate),
+        }
+    }
+
     /// The body of [`Module::call_async`]: `complete` runs at most once,
-    /// with an error if starting the call fails or panics, and not at all
-    /// for a watch that never reports (see the module documentation).
-    fn call_async_with(
+    /// with the method's failure meaning if starting the call fails or
+    /// panics, and not at all for a watch that never reports (see the
+    /// module documentation).
+    fn call_async_with<'a>(
         &self,
         method: u8,
-        arguments: impl FnOnce() -> Result<Vec<String>, CallError>,
+        arguments: impl Iterator<Item = &'a [u8]>,
         complete: impl FnOnce(bridge::Outcome) + Send + 'static,
     ) {
         // Shared with the started call, so that whoever is first (the call,
@@ -301,9 +436,11 @@ impl Module {
         let slot = Arc::new(Mutex::new(Some(complete)));
         let take = |slot: &Mutex<Option<_>>| slot.lock().unwrap_or_else(|p| p.into_inner()).take();
         let for_call = Arc::clone(&slot);
+        let mut known = None;
         let started = guard("call_async", || {
             let method = method_of(method)?;
-            let arguments = arguments()?;
+            known = Some(method);
+            let arguments = arguments_of(self.module_name(), method, arguments);
             let core = Arc::clone(&self.core);
             core.spawn_call(method, arguments, move |outcome| {
                 if let (Some(outcome), Some(complete)) = (outcome, take(&for_call)) {
@@ -313,10 +450,53 @@ impl Module {
             Ok(())
         });
         if let Err(e) = started {
-            if let Some(complete) = take(&slot) {
-                complete(error_outcome(e));
+            let outcome = match known {
+                Some(method) => self.core.internal_failure(method, e, Duration::ZERO),
+                None => Some(CoreOutcome {
+                    answer: Answer::Error(e.clone()),
+                    duration: Duration::ZERO,
+                    failure: Some(e),
+                }),
+            };
+            if let (Some(outcome), Some(complete)) = (outcome, take(&slot)) {
+                complete(to_ffi(outcome));
             }
         }
+    }
+
+    fn fail_async(
+        &self,
+        method: u8,
+        message: &str,
+        completion: cxx::UniquePtr<bridge::Completion>,
+    ) {
+        let delivery = self.delivery(completion);
+        let outcome = guard("fail_async", || {
+            let method = method_of(method)?;
+            let e = CallError::new(ErrorKind::Internal, message);
+            Ok(self.core.internal_failure(method, e, Duration::ZERO))
+        });
+        match outcome {
+            Ok(Some(outcome)) => delivery.complete(to_ffi(outcome)),
+            Ok(None) => drop(delivery),
+            Err(e) => delivery.complete(error_outcome(e)),
+        }
+    }
+
+    fn shutdown(&self) {
+        // Completions first: none may run in the shim from here on.
+        self.gate.close();
+        let _ = guard("shutdown", || {
+            self.core.shutdown();
+            Ok(())
+        });
+    }
+}
+
+impl Drop for Module {
+    /// A module the shim destroys without a shutdown is shut down here.
+    fn drop(&mut self) {
+        self.shutdown();
     }
 }
 
@@ -333,13 +513,13 @@ pub mod testing {
         symbol: &str,
         parameters: &[&[u8]],
     ) -> Result<Box<Module>, CallError> {
-        create_module_with(kind, symbol, || utf8_strings(parameters.iter().copied()))
+        create_module_with(kind, symbol, parameters.iter().copied())
     }
 
     impl Module {
         /// [`bridge`]'s `call_blocking`.
         pub fn call_blocking_bytes(&self, method: u8, arguments: &[&[u8]]) -> bridge::Outcome {
-            self.call_blocking_with(method, || utf8_strings(arguments.iter().copied()))
+            self.call_blocking_with(method, arguments.iter().copied())
         }
 
         /// [`bridge`]'s `call_async`, `complete` standing for the shim's
@@ -350,7 +530,17 @@ pub mod testing {
             arguments: &[&[u8]],
             complete: impl FnOnce(bridge::Outcome) + Send + 'static,
         ) {
-            self.call_async_with(method, || utf8_strings(arguments.iter().copied()), complete);
+            self.call_async_with(method, arguments.iter().copied(), complete);
+        }
+
+        /// [`bridge`]'s `shutdown`.
+        pub fn shut_down(&self) {
+            self.shutdown();
+        }
+
+        /// [`bridge`]'s `module_gauge`.
+        pub fn gauge(&self, gauge: u8) -> u64 {
+            self.module_gauge(gauge)
         }
 
         /// [`bridge`]'s `metric_value`.

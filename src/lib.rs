@@ -15,6 +15,7 @@ pub mod error;
 pub mod ffi;
 pub mod input;
 pub mod interpret;
+pub mod limit;
 pub mod logging;
 pub mod manifest;
 pub mod method;

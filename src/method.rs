@@ -444,6 +444,17 @@ impl Method {
             .find(|m| m.key() == key || m.key().strip_prefix("hook_") == Some(key))
     }
 
+    /// Whether the method only observes a running container (usage,
+    /// status, watch): Mesos calls these for every container at once, and
+    /// they must never keep a launch, an update, a cleanup or a hook from
+    /// running (see `limit.rs`).
+    pub fn observes(self) -> bool {
+        matches!(
+            self,
+            Method::IsolatorUsage | Method::IsolatorStatus | Method::IsolatorWatch
+        )
+    }
+
     /// Converts a discriminant received over the bridge.
     pub fn from_index(index: u8) -> Option<Method> {
         Method::ALL.get(usize::from(index)).copied()

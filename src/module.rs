@@ -19,6 +19,7 @@ use crate::config::{Config, ConfigError};
 use crate::error::{CallError, ErrorKind};
 use crate::input::{container_id_string, Input};
 use crate::interpret::{empty_statistics, interpret, Interpreted};
+use crate::limit::Slots;
 use crate::logging::{redact, CallLabel};
 use crate::method::{Method, ModuleKind, OnEmpty, OnFailure};
 use crate::metrics::Metrics;
@@ -79,6 +80,7 @@ pub enum StateMode {
 pub struct Module {
     config: Config,
     runner: Runner,
+    slots: Slots,
     state: Option<Arc<State>>,
     watches: Watches,
     metrics: Metrics,
@@ -146,6 +148,7 @@ impl Module {
         }
         Ok(Module {
             runner,
+            slots: Slots::new(config.max_concurrent_commands),
             config,
             state,
             watches: Watches::default(),
@@ -166,9 +169,24 @@ impl Module {
         &self.runner
     }
 
+    /// The command slots (`max_concurrent_commands`): how many commands run
+    /// and how many calls wait for one.
+    pub fn slots(&self) -> &Slots {
+        &self.slots
+    }
+
     /// The isolator state, when kept.
     pub fn state(&self) -> Option<&State> {
         self.state.as_deref()
+    }
+
+    /// Stops the module (the shim destroys it next): watch loops end, the
+    /// commands running are ended as at their timeout, and no command
+    /// starts from now on. Returns at once; the commands' ends, and their
+    /// reaping, follow on the runtime.
+    pub fn shutdown(&self) {
+        self.runner.close();
+        self.watches.stop_all();
     }
 
     /// How many watch loops are running.
@@ -180,23 +198,30 @@ impl Module {
     /// Must not be called from within the runtime.
     pub fn call_blocking(&self, method: Method, arguments: Vec<String>) -> Outcome {
         let started = Instant::now();
-        match Input::from_arguments(method, arguments) {
-            Ok(input) => runtime()
-                .block_on(self.call(method, input))
-                .unwrap_or_else(|| Outcome {
-                    answer: Answer::None,
-                    duration: started.elapsed(),
-                    failure: None,
-                }),
-            Err(e) => Outcome::error(e, started.elapsed()),
+        let input = match Input::from_arguments(method, arguments) {
+            Ok(input) => input,
+            Err(e) => return self.failed_internally(method, e, started.elapsed()),
+        };
+        let call = CatchUnwind(Box::pin(self.call(method, input)));
+        match runtime().block_on(call) {
+            Ok(Some(outcome)) => outcome,
+            Ok(None) => Outcome {
+                answer: Answer::None,
+                duration: started.elapsed(),
+                failure: None,
+            },
+            Err(panic) => {
+                self.failed_internally(method, panicked(method, &*panic), started.elapsed())
+            }
         }
     }
 
     /// Starts a call on the runtime and returns at once. `done` runs exactly
     /// once on a runtime thread: with the outcome, or with `None` for a watch
     /// that ends without a limitation (stopped by cleanup, or an unknown
-    /// container, whose watch must never complete). A panic in the call
-    /// becomes an internal error.
+    /// container, whose watch must never complete). An internal error (bad
+    /// arguments, a panic) gets the method's own failure meaning (see
+    /// [`Module::internal_failure`]).
     pub fn spawn_call<F>(self: &Arc<Self>, method: Method, arguments: Vec<String>, done: F)
     where
         F: FnOnce(Option<Outcome>) + Send + 'static,
@@ -204,7 +229,7 @@ impl Module {
         let started = Instant::now();
         let input = match Input::from_arguments(method, arguments) {
             Ok(input) => input,
-            Err(e) => return done(Some(Outcome::error(e, started.elapsed()))),
+            Err(e) => return done(self.internal_failure(method, e, started.elapsed())),
         };
         let module = Arc::clone(self);
         // One task per call, `done` included: a second task awaiting the
@@ -220,15 +245,45 @@ impl Module {
                     done(outcome);
                     drop(cleanup);
                 }
-                Err(panic) => done(Some(Outcome::error(
-                    CallError::new(
-                        ErrorKind::Internal,
-                        format!("the {method} call failed: {}", panic_message(&*panic)),
-                    ),
+                Err(panic) => done(module.internal_failure(
+                    method,
+                    panicked(method, &*panic),
                     started.elapsed(),
-                ))),
+                )),
             }
         });
+    }
+
+    /// What an error of the module itself (not of a command: arguments it
+    /// cannot read, a panic, an exception in the shim) answers: the
+    /// method's documented failure meaning, as for a failed command. So
+    /// `recover` carries on (Mesos would exit at every restart), `usage`
+    /// answers empty statistics, and `watch` never completes (a failed
+    /// watch destroys a healthy container): `None`. Logged and counted as
+    /// an error of the method.
+    pub fn internal_failure(
+        &self,
+        method: Method,
+        error: CallError,
+        duration: Duration,
+    ) -> Option<Outcome> {
+        self.metrics.record(method, duration, Some(error.kind));
+        let outcome = self.failed_internally(method, error, duration);
+        (method.contract().on_failure != OnFailure::KeepWatching).then_some(outcome)
+    }
+
+    fn failed_internally(&self, method: Method, error: CallError, duration: Duration) -> Outcome {
+        let meaning = match method.contract().on_failure {
+            OnFailure::Logged => "; the call succeeds all the same",
+            OnFailure::KeepWatching => "; the container is not destroyed, its watch ends",
+            OnFailure::EmptyStatistics => "; empty statistics are answered",
+            _ => "",
+        };
+        log::error!(
+            "{} internal error: {error}{meaning}",
+            self.label(method, None)
+        );
+        self.answer(method, None, Some(Err(error)), duration, false)
     }
 
     /// Runs one call. `None` only for a watch that ends without a
@@ -253,14 +308,14 @@ impl Module {
                 ErrorKind::Internal,
                 format!("{method} called on a {} module", self.config.kind),
             );
-            return Some(Outcome::error(e, started.elapsed()));
+            return self.internal_failure(method, e, started.elapsed());
         }
         let container = match method {
             Method::IsolatorRecover => None,
             _ if contract.kind == ModuleKind::Isolator || input.contains("container_id") => {
                 match input.container_id() {
                     Ok(id) => Some(id),
-                    Err(e) => return Some(Outcome::error(e, started.elapsed())),
+                    Err(e) => return self.internal_failure(method, e, started.elapsed()),
                 }
             }
             _ => None,
@@ -302,16 +357,18 @@ impl Module {
         if let (Method::IsolatorCleanup, Some(state), Some(id)) = (method, &self.state, container) {
             self.forget(state, id).await;
         }
-        Some(self.answer(method, container, result, started.elapsed()))
+        Some(self.answer(method, container, result, started.elapsed(), true))
     }
 
-    /// Maps a command's result to the answer, following the contract.
+    /// Maps a command's result to the answer, following the contract; a
+    /// failure is logged as a warning when `log_failure`.
     fn answer(
         &self,
         method: Method,
         container: Option<&str>,
         result: Option<Result<Interpreted, CallError>>,
         duration: Duration,
+        log_failure: bool,
     ) -> Outcome {
         let contract = method.contract();
         let empty = || match contract.on_empty {
@@ -333,7 +390,9 @@ impl Module {
                     | OnFailure::StatusIgnored
                     | OnFailure::TerminationFails => Answer::Error(e.clone()),
                 };
-                log::warn!("{} {e}", self.label(method, container));
+                if log_failure {
+                    log::warn!("{} {e}", self.label(method, container));
+                }
                 (answer, Some(e))
             }
         };
@@ -381,16 +440,47 @@ impl Module {
         if let Some(id) = container {
             env.push((ENV_CONTAINER_ID, id));
         }
+        // The wait for a slot counts toward the command's timeout.
+        let queued_at = Instant::now();
+        let acquired =
+            tokio::time::timeout(command.timeout, self.slots.acquire(method.observes())).await;
+        if self.runner.is_closed() {
+            let e = CallError::new(
+                ErrorKind::Internal,
+                format!(
+                    "Command \"{}\" was not started: the module is being destroyed",
+                    command.configured
+                ),
+            );
+            return (Some(Err(e)), Cleanup::default());
+        }
+        let Ok(slot) = acquired else {
+            let e = CallError::new(
+                ErrorKind::Timeout,
+                format!(
+                    "Command \"{}\" did not start within its timeout of {}s: all {} command \
+                     slots of the module (max_concurrent_commands) stayed in use",
+                    command.configured,
+                    command.timeout.as_secs_f64(),
+                    self.slots.limit()
+                ),
+            );
+            self.metrics
+                .record(method, queued_at.elapsed(), Some(e.kind));
+            return (Some(Err(e)), Cleanup::default());
+        };
         let report = self
             .runner
             .run(&Invocation {
                 program: &command.path,
                 display: &command.configured,
                 timeout: command.timeout,
+                queued: queued_at.elapsed(),
                 input: document.as_bytes(),
                 env: &env,
             })
             .await;
+        drop(slot);
         self.log_streams(&label, &report);
         if report.leftovers > 0 {
             log::warn!(
@@ -558,16 +648,25 @@ impl Module {
                 _ = &mut stop => break None,
                 _ = interval.tick() => {}
             }
-            let Some(config) = state.get(id) else {
+            let Some(config) = state.get(id).filter(|_| !self.runner.is_closed()) else {
                 break None;
             };
             let started = Instant::now();
             let mut round = input.clone();
             round.insert("container_config", config.to_string());
+            // A round that panics is one failed round, not a failed watch.
+            let run = CatchUnwind(Box::pin(self.run(Method::IsolatorWatch, &round, Some(id))));
             let result = tokio::select! {
                 biased;
                 _ = &mut stop => break None,
-                (result, _cleanup) = self.run(Method::IsolatorWatch, &round, Some(id)) => result,
+                ran = run => match ran {
+                    Ok((result, _cleanup)) => result,
+                    Err(panic) => {
+                        let e = panicked(Method::IsolatorWatch, &*panic);
+                        self.metrics.record(Method::IsolatorWatch, started.elapsed(), Some(e.kind));
+                        Some(Err(e))
+                    }
+                },
             };
             match result {
                 Some(Ok(Interpreted::Value(limitation))) => {
@@ -591,6 +690,14 @@ impl Module {
         self.watches.unregister(id, generation);
         outcome
     }
+}
+
+/// The internal error of a call that panicked.
+fn panicked(method: Method, panic: &(dyn std::any::Any + Send)) -> CallError {
+    CallError::new(
+        ErrorKind::Internal,
+        format!("the {method} call failed: {}", panic_message(panic)),
+    )
 }
 
 /// A fraction in [0, 1) that differs between containers and between calls.
@@ -634,6 +741,11 @@ impl Watches {
     /// Stops the container's loop (dropping the sender wakes it).
     fn stop(&self, id: &str) {
         self.lock().remove(id);
+    }
+
+    /// Stops every loop.
+    fn stop_all(&self) {
+        self.lock().clear();
     }
 
     /// Remembers containers restored by recover, whose watches come next.

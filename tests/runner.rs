@@ -21,6 +21,7 @@ fn run_with(runner: &Runner, program: &Path, timeout: Duration, input: &str) -> 
         program,
         display: &display,
         timeout,
+        queued: Duration::ZERO,
         input: input.as_bytes(),
         env: &[("MESOS_COMMAND_METHOD", "isolator_prepare")],
     }))
@@ -311,6 +312,7 @@ exec grep -E '^(SigBlk|SigIgn)' /proc/self/status >> "$2""#,
                 program: &cmd,
                 display: "signals",
                 timeout: SECOND,
+                queued: Duration::ZERO,
                 input: b"{}",
                 env: &[],
             })

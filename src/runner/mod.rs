@@ -70,6 +70,9 @@ pub struct Runner {
     kill_grace: Duration,
     max_output_bytes: u64,
     outlived: Arc<Outlived>,
+    /// Set by [`Runner::close`]: running commands are ended as at their
+    /// timeout.
+    closing: tokio::sync::watch::Sender<bool>,
 }
 
 /// One command to run.
@@ -79,7 +82,11 @@ pub struct Invocation<'a> {
     pub program: &'a Path,
     /// The command as configured, for messages.
     pub display: &'a str,
+    /// The command's timeout, as configured.
     pub timeout: Duration,
+    /// How long the call already waited for a command slot, which counts
+    /// toward the timeout.
+    pub queued: Duration,
     /// The input document.
     pub input: &'a [u8],
     /// Variables added to the inherited environment.
@@ -174,7 +181,20 @@ impl Runner {
             kill_grace,
             max_output_bytes,
             outlived: Arc::default(),
+            closing: tokio::sync::watch::Sender::new(false),
         }
+    }
+
+    /// Ends every command running now as if its timeout had passed
+    /// (SIGTERM, the grace period, SIGKILL), and every later one at once:
+    /// for a module being destroyed.
+    pub fn close(&self) {
+        self.closing.send_replace(true);
+    }
+
+    /// Whether [`Runner::close`] was called.
+    pub fn is_closed(&self) -> bool {
+        *self.closing.borrow()
     }
 
     /// The commands that outlived their call (see [`reaper`]).
@@ -219,9 +239,9 @@ impl Runner {
         report: &mut Report,
     ) -> Result<Vec<u8>, CallError> {
         let display = invocation.display;
+        let timeout = invocation.timeout.saturating_sub(invocation.queued);
         // Whatever the command does, the run returns by then.
-        let bound =
-            tokio::time::Instant::now() + invocation.timeout + self.kill_grace + KILL_MARGIN;
+        let bound = tokio::time::Instant::now() + timeout + self.kill_grace + KILL_MARGIN;
         let (files, stdin) = self.files.create(invocation.input)?;
         let cgroup = self.containment.call_cgroup();
         let (process, pipes) = Process::spawn(
@@ -242,7 +262,7 @@ impl Runner {
         // wake-up, and its read then contends with the exiting command. They
         // are read once the command has exited, or watched from
         // PIPES_UNWATCHED on, so that a chatty command never blocks long.
-        let first = invocation.timeout.min(PIPES_UNWATCHED);
+        let first = timeout.min(PIPES_UNWATCHED);
         let (waited, finished, open) = match tokio::time::timeout(first, tree.exited()).await {
             Ok(exited) => {
                 // The pipes first: what a leftover still holds open is
@@ -255,7 +275,7 @@ impl Runner {
                 (exited.map_err(Waited::Io), Some(finished), open)
             }
             Err(_still_running) => {
-                let rest = invocation.timeout.saturating_sub(first);
+                let rest = timeout.saturating_sub(first);
                 self.watch_pipes(&mut tree, display, rest, bound, &pipes, report)
                     .await
             }
@@ -280,7 +300,7 @@ impl Runner {
         let Some(finished) = finished else {
             // Killed, and not dead by the bound: the reaper waits for it.
             tree.abandon(Reason::Unkillable);
-            return Err(timed_out(display, invocation.timeout, true));
+            return Err(timed_out(invocation, true));
         };
         let finished = finished.map_err(Waited::Io);
         if let (Ok(()), Ok(f)) = (&waited, &finished) {
@@ -291,7 +311,7 @@ impl Runner {
             return Err(could_not_start(display, &e));
         }
         let ending = waited.and(finished).map_err(|e| match e {
-            Waited::TimedOut => timed_out(display, invocation.timeout, false),
+            Waited::TimedOut => timed_out(invocation, false),
             Waited::Io(e) => CallError::new(
                 ErrorKind::Internal,
                 format!("waiting for command \"{display}\" failed: {e}"),
@@ -388,10 +408,16 @@ impl Runner {
         timeout: Duration,
         bound: tokio::time::Instant,
     ) -> Option<Result<(), Waited>> {
-        match tokio::time::timeout(timeout, tree.exited()).await {
-            Ok(exited) => return Some(exited.map_err(Waited::Io)),
-            Err(_elapsed) => tree.signal(libc::SIGTERM),
+        let mut closing = self.closing.subscribe();
+        tokio::select! {
+            waited = tokio::time::timeout(timeout, tree.exited()) => {
+                if let Ok(exited) = waited {
+                    return Some(exited.map_err(Waited::Io));
+                }
+            }
+            _ = closing.wait_for(|&closed| closed) => {}
         }
+        tree.signal(libc::SIGTERM);
         let _ = tokio::time::timeout(self.kill_grace, tree.gone()).await;
         tree.signal(libc::SIGKILL);
         match tokio::time::timeout_at(bound, tree.exited()).await {
@@ -402,7 +428,15 @@ impl Runner {
     }
 }
 
-fn timed_out(display: &str, timeout: Duration, still_alive: bool) -> CallError {
+fn timed_out(invocation: &Invocation<'_>, still_alive: bool) -> CallError {
+    let queued = if invocation.queued >= Duration::from_millis(1) {
+        format!(
+            " (of which {} waiting for a command slot)",
+            seconds(invocation.queued)
+        )
+    } else {
+        String::new()
+    };
     let after = if still_alive {
         "; it has not died yet (uninterruptible sleep or a frozen cgroup) and will be reaped \
          when it does"
@@ -412,8 +446,10 @@ fn timed_out(display: &str, timeout: Duration, still_alive: bool) -> CallError {
     CallError::new(
         ErrorKind::Timeout,
         format!(
-            "Command \"{display}\" took too long to execute: timed out after {} and was killed{after}",
-            seconds(timeout)
+            "Command \"{}\" took too long to execute: timed out after {}{queued} and was killed\
+             {after}",
+            invocation.display,
+            seconds(invocation.timeout)
         ),
     )
 }

@@ -462,29 +462,35 @@ impl Scenario {
             let containment = module.runner().containment();
             if let Some(dir) = containment.instance_directory() {
                 // Empty cgroups kept for reuse are not leaks; any other is.
-                let idle = containment.idle_cgroups();
-                let mut calls: Vec<PathBuf> = std::fs::read_dir(dir)
-                    .map(|entries| {
-                        entries
-                            .flatten()
-                            .map(|e| e.path())
-                            .filter(|p| p.is_dir() && !idle.contains(p))
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                calls.extend(
-                    idle.iter()
-                        .filter(|p| {
-                            !std::fs::read_to_string(p.join("cgroup.procs"))
-                                .unwrap_or_default()
-                                .trim()
-                                .is_empty()
+                // A call started like the shim's releases its cgroup just
+                // after delivering its answer: given a moment.
+                let in_use = || {
+                    let idle = containment.idle_cgroups();
+                    let mut calls: Vec<PathBuf> = std::fs::read_dir(dir)
+                        .map(|entries| {
+                            entries
+                                .flatten()
+                                .map(|e| e.path())
+                                .filter(|p| p.is_dir() && !idle.contains(p))
+                                .collect()
                         })
-                        .cloned(),
-                );
+                        .unwrap_or_default();
+                    calls.extend(
+                        idle.iter()
+                            .filter(|p| {
+                                !std::fs::read_to_string(p.join("cgroup.procs"))
+                                    .unwrap_or_default()
+                                    .trim()
+                                    .is_empty()
+                            })
+                            .cloned(),
+                    );
+                    calls
+                };
                 assert!(
-                    calls.is_empty(),
-                    "{name}: call cgroups left in use: {calls:?}"
+                    eventually(Duration::from_secs(2), || in_use().is_empty()),
+                    "{name}: call cgroups left in use: {:?}",
+                    in_use()
                 );
             }
         }

@@ -131,6 +131,9 @@ fn ten_thousand_calls_64_in_flight_one_in_ten_faulty() {
         (LABELS_COMMAND, &command),
         (LABELS_TIMEOUT, "0.5"),
         ("kill_grace_period", "0.2"),
+        // All 64 run at once, as before the limit existed (see `limit.rs`
+        // for the limit itself).
+        ("max_concurrent_commands", "64"),
     ]);
     let (tx, rx) = mpsc::channel::<(usize, Option<Outcome>, Duration)>();
     let start = |i: usize| {
@@ -196,6 +199,9 @@ fn calls_of_other_methods_are_not_held_up_by_the_load_of_one() {
         ("isolator_isolate_timeout", "2"),
         ("kill_grace_period", "0.1"),
         ("isolator_usage_command", usage.to_str().unwrap()),
+        // Room for the 64 isolates and the usage calls: the point is that
+        // a slow method does not delay another one while slots are free.
+        ("max_concurrent_commands", "128"),
     ]);
     let receivers: Vec<_> = (0..IN_FLIGHT)
         .map(|i| {

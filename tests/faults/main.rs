@@ -14,6 +14,7 @@
 //! * `state`: unwritable state, SIGKILL during a checkpoint, corrupt files,
 //!   orphans;
 //! * `crash`: the module's process killed in the middle of calls;
+//! * `limit`: `max_concurrent_commands`, a flood of usage calls, queueing;
 //! * `load`: 10 000 calls, 64 in flight, one in ten faulty;
 //! * `fuzz`: the bridge entry points, configuration and output
 //!   interpretation under proptest;
@@ -27,6 +28,7 @@ mod harness;
 mod crash;
 mod fuzz;
 mod kills;
+mod limit;
 mod load;
 mod outputs;
 mod security;
