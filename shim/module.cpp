@@ -158,11 +158,33 @@ CommandModule::CommandModule(RustModule _rust)
     addMetric(timer);
     timers[index] = timer;
   }
+
+  // The module's own gauges (see `module_gauge` in src/ffi.rs).
+  const std::string prefix = "command_modules/" + moduleName + "/";
+  const RustModule module = rust;
+  auto gauge = [module](ModuleGauge which) {
+    return [module, which]() -> process::Future<double> {
+      return static_cast<double>(
+          (*module)->module_gauge(static_cast<uint8_t>(which)));
+    };
+  };
+  addMetric(process::metrics::PullGauge(
+      prefix + "commands_running", gauge(ModuleGauge::kRunning)));
+  addMetric(process::metrics::PullGauge(
+      prefix + "calls_queued", gauge(ModuleGauge::kQueued)));
+  addMetric(process::metrics::PullGauge(
+      prefix + "commands_unreaped", gauge(ModuleGauge::kUnreaped)));
+  addMetric(process::metrics::PullGauge(
+      prefix + "commands_outlived", gauge(ModuleGauge::kOutlived)));
 }
 
 
 CommandModule::~CommandModule()
 {
+  // First: watch loops and commands end, and no completion reaches this
+  // shim from now on.
+  (*rust)->shutdown();
+
   // A metric whose registration failed is not removed: its name may belong
   // to another module instance.
   for (auto& metric : metrics) {

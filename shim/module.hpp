@@ -191,20 +191,34 @@ public:
   }
 
   // Starts an asynchronous call and returns its future at once. As with
-  // `callBlocking`, no exception leaves this function.
+  // `callBlocking`, no exception leaves this function. An exception while
+  // converting the arguments is handed to the core, which answers it with
+  // the method's failure meaning (a watch, for one, must not fail).
   template <typename T, typename F>
   process::Future<T> callAsync(Method method, F&& arguments) noexcept
   {
     try {
-      const std::vector<std::string> json = arguments();
-
       std::shared_ptr<process::Promise<T>> promise(new process::Promise<T>());
       process::Future<T> future = promise->future();
 
       std::unique_ptr<bridge::Completion> completion(new PromiseCompletion<T>(
           std::move(promise), process->self(), timerOf(method)));
 
-      (*rust)->call_async(toIndex(method), json, std::move(completion));
+      std::vector<std::string> json;
+      std::string failure;
+      try {
+        json = arguments();
+      } catch (const std::exception& e) {
+        failure = failureMessage(method, e.what());
+      } catch (...) {
+        failure = failureMessage(method, "unknown exception");
+      }
+
+      if (failure.empty()) {
+        (*rust)->call_async(toIndex(method), json, std::move(completion));
+      } else {
+        (*rust)->fail_async(toIndex(method), failure, std::move(completion));
+      }
 
       return future;
     } catch (const std::exception& e) {

@@ -27,14 +27,15 @@ pub const DEFAULT_MAX_OUTPUT_BYTES: u64 = 4 * 1024 * 1024;
 /// The largest accepted `max_concurrent_commands`.
 pub const MAX_CONCURRENT_COMMANDS: usize = 4096;
 
-/// `max_concurrent_commands` when it is not given: four commands per CPU
-/// the agent may use, at least 8 and at most 256. Commands are mostly short
-/// scripts that compete for the CPUs; more at once only makes each slower,
-/// while a scrape of `/monitor/statistics` on an agent with a thousand
-/// containers would otherwise start a thousand at once.
+/// `max_concurrent_commands` when it is not given: eight commands per CPU
+/// the agent may use, at least 32 and at most 256. Enough for the launches
+/// of a busy agent, whose commands often wait on the network or a disk
+/// rather than use a CPU, while a scrape of `/monitor/statistics` on an
+/// agent with a thousand containers would otherwise start a thousand at
+/// once, which then compete for the same CPUs and all finish late.
 pub fn default_max_concurrent_commands() -> usize {
     let cpus = std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get);
-    (4 * cpus).clamp(8, 256)
+    (8 * cpus).clamp(32, 256)
 }
 
 /// The original module's state directory, kept so an upgrade finds its state.
@@ -931,7 +932,7 @@ mod tests {
     fn the_concurrency_limit_is_a_whole_number_with_a_default_for_the_machine() {
         let c = parse(ModuleKind::Hook, &[("module_name", "m")]).unwrap();
         assert_eq!(c.max_concurrent_commands, default_max_concurrent_commands());
-        assert!((8..=256).contains(&c.max_concurrent_commands));
+        assert!((32..=256).contains(&c.max_concurrent_commands));
         let c = parse(
             ModuleKind::Isolator,
             &[("module_name", "m"), ("max_concurrent_commands", "3")],

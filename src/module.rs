@@ -308,7 +308,7 @@ impl Module {
                 ErrorKind::Internal,
                 format!("{method} called on a {} module", self.config.kind),
             );
-            return self.internal_failure(method, e, started.elapsed());
+            return Some(Outcome::error(e, started.elapsed()));
         }
         let container = match method {
             Method::IsolatorRecover => None,

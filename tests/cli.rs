@@ -198,3 +198,69 @@ fn call_names_what_is_wrong_with_its_arguments() {
         text(&out.stderr)
     );
 }
+
+/// The captures of `tests/fixtures/invalid-utf8/` hold bytes that are not
+/// UTF-8 in labels and a command, as frameworks may send: `call` replaces
+/// them with U+FFFD (and says so) as the module does in the agent, and the
+/// call succeeds.
+#[test]
+fn call_replaces_bytes_that_are_not_utf8_and_succeeds() {
+    let s = Scratch::new();
+    let copy = s.path().join("recover-input");
+    let recover = s.script("recover", &format!("cp \"$1\" '{}'", copy.display()));
+    let labels = s.script(
+        "labels",
+        r#"echo '{"labels":[{"key":"added","value":"x"}]}' > "$2""#,
+    );
+    let m = manifest(
+        &s,
+        &format!(
+            r#"{{"name":"com_criteo_mesos_CommandIsolator","parameters":[
+                {{"key":"module_name","value":"iso"}},
+                {{"key":"isolator_recover_command","value":"{}"}}]}},
+               {{"name":"com_criteo_mesos_CommandHook","parameters":[
+                {{"key":"module_name","value":"hooks"}},
+                {{"key":"hook_slave_run_task_label_decorator_command","value":"{}"}},
+                {{"key":"hook_slave_run_task_label_decorator_merge","value":"true"}}]}}"#,
+            recover.display(),
+            labels.display()
+        ),
+    );
+    let note = "holds bytes that are not valid UTF-8; they were replaced with U+FFFD";
+
+    let out = tool(&[
+        "call",
+        &m,
+        "--module",
+        "iso",
+        "--method",
+        "isolator_recover",
+        "--input",
+        &fixture_path("invalid-utf8/isolator_recover.json"),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains(note), "{}", text(&out.stderr));
+    let input = std::fs::read_to_string(&copy).expect("the command's input is UTF-8");
+    assert!(input.contains("caf\u{fffd} \u{fffd}\u{fffd}"), "{input}");
+    assert!(input.contains("sleep 12 # \u{fffd}\u{fffd}"), "{input}");
+
+    let out = tool(&[
+        "call",
+        &m,
+        "--module",
+        "hooks",
+        "--method",
+        "hook_slave_run_task_label_decorator",
+        "--input",
+        &fixture_path("invalid-utf8/slave_run_task_label_decorator.json"),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains(note), "{}", text(&out.stderr));
+    let answer: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let labels = answer["labels"].as_array().unwrap();
+    assert!(
+        labels.contains(&serde_json::json!({"key": "team", "value": "infra \u{fffd}\u{fffd}"})),
+        "{answer}"
+    );
+    assert!(labels.contains(&serde_json::json!({"key": "added", "value": "x"})));
+}

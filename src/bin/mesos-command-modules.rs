@@ -236,8 +236,17 @@ fn call(
             entry.name
         ));
     }
-    let text = std::fs::read_to_string(input_path)
+    let bytes = std::fs::read(input_path)
         .map_err(|e| format!("cannot read {}: {e}", input_path.display()))?;
+    // As the agent does with what Mesos passes (see `ffi.rs`).
+    let text = String::from_utf8(bytes).unwrap_or_else(|e| {
+        eprintln!(
+            "note: {} holds bytes that are not valid UTF-8; they were replaced with U+FFFD, as \
+             the module does with such arguments in the agent",
+            input_path.display()
+        );
+        String::from_utf8_lossy(e.as_bytes()).into_owned()
+    });
     let input =
         Input::from_document(&text).map_err(|e| format!("{}: {e}", input_path.display()))?;
     let module = Module::with_state(kind, &entry.name, &entry.parameters, StateMode::Bypassed)

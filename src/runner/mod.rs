@@ -429,7 +429,8 @@ impl Runner {
 }
 
 fn timed_out(invocation: &Invocation<'_>, still_alive: bool) -> CallError {
-    let queued = if invocation.queued >= Duration::from_millis(1) {
+    // A wait shorter than that is scheduling noise, not a queue.
+    let queued = if invocation.queued >= Duration::from_millis(10) {
         format!(
             " (of which {} waiting for a command slot)",
             seconds(invocation.queued)

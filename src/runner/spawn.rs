@@ -41,7 +41,7 @@ use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
-use std::sync::atomic::{AtomicI32, AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, Ordering};
 use std::sync::{Mutex, OnceLock, PoisonError};
 
 /// A spawned command: its pid, the read ends of its stdout and stderr
@@ -128,11 +128,6 @@ pub fn spawn(
         .map_or(stdin.as_raw_fd(), AsRawFd::as_raw_fd);
     let (stdout_read, stdout_write) = pipe()?;
     let (stderr_read, stderr_write) = pipe()?;
-    let close_fallback = if close_range_works() {
-        Vec::new()
-    } else {
-        inheritable_descriptors()
-    };
     let cgroup_tasks = cgroup_tasks.map(CStr::to_owned);
 
     let child = Box::new(Child {
@@ -140,8 +135,7 @@ pub fn spawn(
         argv: argv.as_ptr(),
         envp: envp.as_ptr(),
         stdio: [stdin, stdout_write.as_raw_fd(), stderr_write.as_raw_fd()],
-        close_fallback: close_fallback.as_ptr(),
-        close_fallback_len: close_fallback.len(),
+        scan_descriptors: !close_range_works() || FORCE_DESCRIPTOR_SCAN.load(Ordering::Relaxed),
         cgroup_tasks: cgroup_tasks
             .as_ref()
             .map_or(std::ptr::null(), |t| t.as_ptr()),
@@ -151,7 +145,6 @@ pub fn spawn(
             _program: program,
             _argv: (argv_owned, argv),
             _env: (added, envp),
-            _close_fallback: close_fallback,
             _cgroup_tasks: cgroup_tasks,
         },
     });
@@ -188,9 +181,10 @@ struct Child {
     envp: *const *const libc::c_char,
     /// The descriptors to make its standard input, output and error.
     stdio: [RawFd; 3],
-    /// The descriptors to close one by one where `close_range` is missing.
-    close_fallback: *const RawFd,
-    close_fallback_len: usize,
+    /// Whether to close descriptors one by one, as the child finds them
+    /// in its own table, rather than with `close_range` (missing before
+    /// Linux 5.9).
+    scan_descriptors: bool,
     /// The `tasks` file of the cgroup to join, or null.
     cgroup_tasks: *const libc::c_char,
     /// The errno of the step that failed, if the command could not be run.
@@ -205,7 +199,6 @@ struct Storage {
     _program: CString,
     _argv: (Vec<CString>, Vec<*const libc::c_char>),
     _env: (Vec<CString>, Vec<*const libc::c_char>),
-    _close_fallback: Vec<RawFd>,
     _cgroup_tasks: Option<CString>,
 }
 
@@ -347,11 +340,8 @@ extern "C" fn run_child(argument: *mut libc::c_void) -> libc::c_int {
                 sys(libc::SYS_fcntl, [target, libc::F_SETFL as usize, 0, 0]),
             );
         }
-        if sys(libc::SYS_close_range, [3, u32::MAX as usize, 0, 0]) != 0 {
-            for i in 0..child.close_fallback_len {
-                let fd = *child.close_fallback.add(i);
-                sys(libc::SYS_close, [fd as usize, 0, 0, 0]);
-            }
+        if child.scan_descriptors || sys(libc::SYS_close_range, [3, u32::MAX as usize, 0, 0]) != 0 {
+            close_descriptors_from_3();
         }
         let empty: u64 = 0;
         sys(
@@ -388,6 +378,93 @@ fn fail(child: &Child, result: isize) -> ! {
         // shared stdio buffers).
         unsafe { sys(libc::SYS_exit, [127, 0, 0, 0]) };
     }
+}
+
+/// Closes every descriptor from 3 up, for kernels without `close_range`.
+///
+/// The child lists its own table, `/proc/self/fd`: a copy of the agent's
+/// made at `clone`, so that a descriptor another thread of the agent opens
+/// without `O_CLOEXEC` meanwhile is either in it, and closed, or not in it
+/// at all (a list made by the parent before `clone` would miss it). Where
+/// `/proc` cannot be read, every number below the descriptor limit is
+/// closed. System calls only, on this stack.
+///
+/// # Safety
+/// Only in the child, before `execve`.
+unsafe fn close_descriptors_from_3() {
+    const PROC_SELF_FD: &[u8] = b"/proc/self/fd\0";
+    // SAFETY: a NUL-terminated path; flags only.
+    let dir = unsafe {
+        sys(
+            libc::SYS_openat,
+            [
+                libc::AT_FDCWD as usize,
+                PROC_SELF_FD.as_ptr() as usize,
+                (libc::O_RDONLY | libc::O_DIRECTORY | libc::O_CLOEXEC) as usize,
+                0,
+            ],
+        )
+    };
+    if dir < 0 {
+        let mut limit = [0u64; 2];
+        // SAFETY: prlimit64(0, RLIMIT_NOFILE, NULL, &limit) reads our own
+        // limit into `limit`.
+        let r = unsafe {
+            sys(
+                libc::SYS_prlimit64,
+                [
+                    0,
+                    libc::RLIMIT_NOFILE as usize,
+                    0,
+                    std::ptr::addr_of_mut!(limit) as usize,
+                ],
+            )
+        };
+        let end = if r == 0 { limit[0].min(1 << 20) } else { 1024 };
+        for fd in 3..end as usize {
+            // SAFETY: closing a number that may not be open is harmless.
+            unsafe { sys(libc::SYS_close, [fd, 0, 0, 0]) };
+        }
+        return;
+    }
+    let mut buffer = [0u8; 2048];
+    loop {
+        // SAFETY: `buffer` is valid for its length.
+        let n = unsafe {
+            sys(
+                libc::SYS_getdents64,
+                [dir as usize, buffer.as_mut_ptr() as usize, buffer.len(), 0],
+            )
+        };
+        if n <= 0 {
+            break;
+        }
+        let mut offset = 0usize;
+        while offset + 19 < n as usize {
+            // struct linux_dirent64: d_ino (8), d_off (8), d_reclen (2),
+            // d_type (1), d_name (NUL-terminated).
+            let length = u16::from_ne_bytes([buffer[offset + 16], buffer[offset + 17]]) as usize;
+            if length == 0 {
+                break;
+            }
+            let mut fd = 0usize;
+            let mut digits = 0;
+            for &b in &buffer[offset + 19..(offset + length).min(n as usize)] {
+                if !b.is_ascii_digit() {
+                    break;
+                }
+                fd = fd * 10 + usize::from(b - b'0');
+                digits += 1;
+            }
+            if digits > 0 && fd >= 3 && fd != dir as usize {
+                // SAFETY: a descriptor of this child's own table.
+                unsafe { sys(libc::SYS_close, [fd, 0, 0, 0]) };
+            }
+            offset += length;
+        }
+    }
+    // SAFETY: our own descriptor.
+    unsafe { sys(libc::SYS_close, [dir as usize, 0, 0, 0]) };
 }
 
 fn errno_of(result: isize) -> i32 {
@@ -456,6 +533,10 @@ unsafe fn sys(number: libc::c_long, args: [usize; 4]) -> isize {
         r as isize
     }
 }
+
+/// Makes children close their descriptors as on kernels without
+/// `close_range`, for tests of that path on a kernel that has it.
+static FORCE_DESCRIPTOR_SCAN: AtomicBool = AtomicBool::new(false);
 
 /// Whether `close_range` exists here (Linux 5.9 and later), asked once,
 /// on an empty range.
@@ -667,24 +748,6 @@ fn duplicate_above_stdio(fd: RawFd) -> io::Result<OwnedFd> {
     Ok(unsafe { OwnedFd::from_raw_fd(dup) })
 }
 
-/// Open descriptors from 3 up without `FD_CLOEXEC`, for kernels without
-/// `close_range` (before 5.9).
-fn inheritable_descriptors() -> Vec<RawFd> {
-    let Ok(entries) = std::fs::read_dir("/proc/self/fd") else {
-        return Vec::new();
-    };
-    entries
-        .flatten()
-        .filter_map(|e| e.file_name().to_str()?.parse::<RawFd>().ok())
-        .filter(|&fd| fd >= 3)
-        // SAFETY: F_GETFD only reads the descriptor's flags.
-        .filter(|&fd| {
-            let flags = unsafe { libc::fcntl(fd, libc::F_GETFD) };
-            flags >= 0 && flags & libc::FD_CLOEXEC == 0
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -800,20 +863,73 @@ mod tests {
 
     #[test]
     fn close_range_is_found_on_this_kernel() {
-        // The fallback is tested through `inheritable_descriptors` below.
+        // The fallback is tested below, forced.
         assert!(close_range_works());
     }
 
+    /// Without `close_range`, the child closes what it finds in its own
+    /// descriptor table: a descriptor another thread opens without
+    /// `O_CLOEXEC` while commands are spawned never reaches a command.
+    /// (A list made by the parent before `clone`, as before, let such a
+    /// descriptor through.)
     #[test]
-    fn inheritable_descriptors_are_listed() {
-        let file = File::open("/proc/self/status").unwrap();
-        let fd = file.as_raw_fd();
-        assert!(
-            !inheritable_descriptors().contains(&fd),
-            "std opens with O_CLOEXEC"
-        );
-        // SAFETY: clears FD_CLOEXEC on our own open descriptor.
-        unsafe { libc::fcntl(fd, libc::F_SETFD, 0) };
-        assert!(inheritable_descriptors().contains(&fd));
+    fn without_close_range_no_inheritable_descriptor_leaks_into_a_command() {
+        FORCE_DESCRIPTOR_SCAN.store(true, Ordering::Relaxed);
+        let stop = std::sync::Arc::new(AtomicBool::new(false));
+        let opener = {
+            let stop = std::sync::Arc::clone(&stop);
+            std::thread::spawn(move || {
+                let file = File::open("/dev/null").unwrap();
+                while !stop.load(Ordering::Relaxed) {
+                    // SAFETY: plain system calls on our own descriptors.
+                    unsafe {
+                        let fd = libc::dup(file.as_raw_fd());
+                        libc::close(fd);
+                    }
+                }
+            })
+        };
+        let mut leaked = Vec::new();
+        for _ in 0..200 {
+            // `cat` waits on a pipe while its descriptors are listed.
+            let mut ends = [0; 2];
+            // SAFETY: `ends` has room for the two descriptors.
+            assert_eq!(
+                unsafe { libc::pipe2(ends.as_mut_ptr(), libc::O_CLOEXEC) },
+                0
+            );
+            // SAFETY: fresh descriptors that we own.
+            let (read, write) = unsafe { (File::from_raw_fd(ends[0]), File::from_raw_fd(ends[1])) };
+            let spawned = spawn(Path::new("/bin/cat"), &[], &read, &[], None).unwrap();
+            let pid = spawned.pid;
+            let comm = || std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+            while comm().trim() != "cat" {
+                std::thread::yield_now();
+            }
+            let fds: Vec<String> = std::fs::read_dir(format!("/proc/{pid}/fd"))
+                .unwrap()
+                .flatten()
+                .map(|e| {
+                    let target = std::fs::read_link(e.path()).unwrap_or_default();
+                    format!(
+                        "{} -> {}",
+                        e.file_name().to_string_lossy(),
+                        target.display()
+                    )
+                })
+                .collect();
+            // `cat` opens locale files of its own; what the other thread
+            // opens is /dev/null.
+            if fds.iter().any(|fd| fd.ends_with("/dev/null")) {
+                leaked.push(fds);
+            }
+            drop(write);
+            // SAFETY: our own child.
+            unsafe { libc::waitpid(pid, std::ptr::null_mut(), 0) };
+        }
+        stop.store(true, Ordering::Relaxed);
+        opener.join().unwrap();
+        FORCE_DESCRIPTOR_SCAN.store(false, Ordering::Relaxed);
+        assert!(leaked.is_empty(), "descriptors leaked: {leaked:?}");
     }
 }

@@ -24,9 +24,11 @@
 #include <fstream>
 #include <functional>
 #include <iostream>
+#include <iterator>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -598,6 +600,237 @@ void testAsync(const Workspace& workspace, const std::string& command)
   }
 }
 
+
+// Whether process `pid` is gone (reaped, or never ours).
+bool gone(pid_t pid)
+{
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  std::getline(stat, line);
+  const size_t close = line.rfind(')');
+  return !stat.is_open() || close == std::string::npos ||
+         line.substr(close + 2, 1) == "Z";
+}
+
+
+// The pids a script recorded in `file`, one a line.
+std::vector<pid_t> recordedPids(const std::string& file)
+{
+  std::vector<pid_t> pids;
+  std::ifstream in(file);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (!line.empty()) {
+      pids.push_back(static_cast<pid_t>(std::stol(line)));
+    }
+  }
+  return pids;
+}
+
+
+bool waitUntil(int milliseconds, const std::function<bool()>& done)
+{
+  for (int waited = 0; waited < milliseconds; waited += 10) {
+    if (done()) {
+      return true;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return done();
+}
+
+
+std::shared_ptr<Report> startAsync(
+    const bridge::Module& module,
+    Method method,
+    const std::vector<std::string>& arguments)
+{
+  std::shared_ptr<Report> report = std::make_shared<Report>();
+  module.call_async(
+      toIndex(method),
+      arguments,
+      std::unique_ptr<bridge::Completion>(new RecordingCompletion(report)));
+  return report;
+}
+
+
+// The shim's destructor calls `shutdown` first: the module's watch loops end,
+// its running commands are killed, and no completion is completed or
+// destroyed from then on (libprocess may be finalized by then: destroying a
+// completion dispatches to it).
+void testShutdown(const Workspace& workspace)
+{
+  const std::string pids = workspace.path + "/shutdown-pids";
+  const std::string slow = workspace.script(
+      "slow.sh",
+      "echo $$ >> '" + pids + "'\n" +
+          "case \"$(cat \"$1\")\" in *'\"value\":\"slow\"'*) exec sleep 30;; "
+          "esac\n");
+  auto created = create(
+      ModuleKind::kIsolator,
+      {{"module_name", "shutdown"},
+       {"state_directory", workspace.path + "/shutdown-state"},
+       {"isolator_prepare_command", slow},
+       {"isolator_watch_command",
+        workspace.script(
+            "watch.sh", "echo $$ >> '" + pids + "'\nexec sleep 30\n")},
+       {"isolator_watch_frequence", "0.1"},
+       {"kill_grace_period", "0.2"}});
+  if (!created.first) {
+    check(false, "create the isolator to shut down: " + created.second);
+    return;
+  }
+  const bridge::Module& module = **created.first;
+  const std::string config = R"({"command_info":{"value":"true"}})";
+
+  bool once = false;
+  Seen prepared = callAsync(
+      module,
+      Method::kIsolatorPrepare,
+      {R"({"value":"watched"})", config},
+      &once);
+  check(
+      once && prepared.disposition == bridge::Disposition::None,
+      "shutdown: the watched container is prepared (" + describe(prepared) +
+          ")");
+  std::shared_ptr<Report> watch =
+      startAsync(module, Method::kIsolatorWatch, {R"({"value":"watched"})"});
+  std::shared_ptr<Report> slowPrepare = startAsync(
+      module, Method::kIsolatorPrepare, {R"({"value":"slow"})", config});
+  // The watched prepare, the watch round and the slow prepare.
+  const bool running = waitUntil(10000, [&pids]() {
+    return recordedPids(pids).size() >= 3;
+  });
+  check(running, "shutdown: the watch and the slow prepare are running");
+
+  module.shutdown();
+  const std::vector<pid_t> started = recordedPids(pids);
+  const bool killed = waitUntil(5000, [&started]() {
+    for (pid_t pid : started) {
+      if (!gone(pid)) {
+        return false;
+      }
+    }
+    return true;
+  });
+  check(killed, "shutdown: the watch's and the prepare's commands are killed");
+
+  // A call made after the shutdown completes nothing either.
+  std::shared_ptr<Report> late = startAsync(
+      module, Method::kIsolatorPrepare, {R"({"value":"late"})", config});
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  for (const auto& entry :
+       std::vector<std::pair<std::string, std::shared_ptr<Report>>>{
+           {"the watch", watch},
+           {"the slow prepare", slowPrepare},
+           {"a call after the shutdown", late}}) {
+    std::lock_guard<std::mutex> lock(entry.second->mutex);
+    check(
+        entry.second->completions == 0 && !entry.second->destroyed,
+        "shutdown: " + entry.first +
+            " is neither completed nor destroyed (its completion is "
+            "forgotten)");
+  }
+  check(
+      recordedPids(pids).size() == started.size(),
+      "shutdown: no command starts after the shutdown");
+}
+
+
+// An exception in the shim while converting a call's arguments: the core
+// answers with the method's failure meaning.
+void testShimFailure(const Workspace& workspace)
+{
+  auto created = create(
+      ModuleKind::kIsolator,
+      {{"module_name", "shim-failure"},
+       {"state_directory", workspace.path + "/shim-failure-state"}});
+  if (!created.first) {
+    check(false, "create the isolator: " + created.second);
+    return;
+  }
+  const bridge::Module& module = **created.first;
+  auto fail = [&module](Method method) {
+    std::shared_ptr<Report> report = std::make_shared<Report>();
+    module.fail_async(
+        toIndex(method),
+        "conversion failed",
+        std::unique_ptr<bridge::Completion>(new RecordingCompletion(report)));
+    report->waitFor(10, [&report]() {
+      return report->destroyed;
+    });
+    std::lock_guard<std::mutex> lock(report->mutex);
+    return std::make_pair(report->completions, report->outcome);
+  };
+
+  auto recover = fail(Method::kIsolatorRecover);
+  check(
+      recover.first == 1 &&
+          recover.second.disposition == bridge::Disposition::None,
+      "fail_async: recover still succeeds, or the agent would exit (" +
+          describe(recover.second) + ")");
+  auto watch = fail(Method::kIsolatorWatch);
+  check(
+      watch.first == 0,
+      "fail_async: a watch is not completed, or Mesos would destroy the "
+      "container");
+  auto usage = fail(Method::kIsolatorUsage);
+  check(
+      usage.first == 1 &&
+          usage.second.disposition == bridge::Disposition::Value &&
+          contains(usage.second.json, "timestamp"),
+      "fail_async: usage answers empty statistics (" + describe(usage.second) +
+          ")");
+  auto prepare = fail(Method::kIsolatorPrepare);
+  check(
+      prepare.first == 1 &&
+          prepare.second.disposition == bridge::Disposition::Error &&
+          contains(prepare.second.message, "conversion failed"),
+      "fail_async: prepare fails the launch with the message (" +
+          describe(prepare.second) + ")");
+  check(
+      logged(bridge::kError, "internal error: conversion failed"),
+      "fail_async: the failure is logged as an ERROR");
+}
+
+
+// Bytes that are not UTF-8 in an argument (a framework's label) are replaced
+// with U+FFFD and logged: never the reason a call fails.
+void testInvalidUtf8(const Workspace& workspace)
+{
+  const std::string copy = workspace.path + "/recover-input";
+  auto created = create(
+      ModuleKind::kIsolator,
+      {{"module_name", "utf8"},
+       {"state_directory", workspace.path + "/utf8-state"},
+       {"isolator_recover_command",
+        workspace.script("recover.sh", "cp \"$1\" '" + copy + "'\n")}});
+  if (!created.first) {
+    check(false, "create the isolator: " + created.second);
+    return;
+  }
+  const std::string states =
+      "[{\"container_id\":{\"value\":\"c1\"},\"pid\":1,"
+      "\"executor_info\":{\"executor_id\":{\"value\":\"e\"},"
+      "\"labels\":{\"labels\":[{\"key\":\"k\",\"value\":\"\xff\xfe\"}]}}}]";
+  bool once = false;
+  Seen recovered = callAsync(
+      **created.first, Method::kIsolatorRecover, {states, "[]"}, &once);
+  check(
+      once && recovered.disposition == bridge::Disposition::None,
+      "recover with a label that is not UTF-8 succeeds (" +
+          describe(recovered) + ")");
+  std::ifstream in(copy);
+  const std::string input(
+      (std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  check(
+      contains(input, "\"value\":\"\xef\xbf\xbd\xef\xbf\xbd\""),
+      "the command reads U+FFFD where the bytes were (" + input + ")");
+  check(
+      logged(bridge::kWarning, "the argument states holds bytes that are not"),
+      "the replacement is logged as a WARNING naming the argument");
+}
+
 }  // namespace
 
 
@@ -613,6 +846,9 @@ int main()
     testCreate(workspace, command);
     testBlocking(command);
     testAsync(workspace, command);
+    testShimFailure(workspace);
+    testInvalidUtf8(workspace);
+    testShutdown(workspace);
 
     bridge::set_log_sink(nullptr);
   } catch (const std::exception& e) {
