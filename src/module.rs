@@ -134,6 +134,12 @@ impl Module {
             }
             Containment::ProcessGroup(_) => {}
         }
+        if let Some(losses) = crate::runner::kernel::features()
+            .losses()
+            .filter(|_| runs_commands)
+        {
+            log::warn!("[{}] {losses}", config.module_name);
+        }
         if runs_commands
             && crate::runner::tempfiles::memory_backed(&config.temp_directory) == Some(false)
         {

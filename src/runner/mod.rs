@@ -19,6 +19,7 @@
 //! grandchild may keep open.
 
 pub mod cgroup;
+pub mod kernel;
 pub mod owner;
 mod process;
 pub mod reaper;

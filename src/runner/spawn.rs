@@ -42,7 +42,7 @@ use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, Ordering};
-use std::sync::{Mutex, OnceLock, PoisonError};
+use std::sync::{Mutex, PoisonError};
 
 /// A spawned command: its pid, the read ends of its stdout and stderr
 /// (non-blocking), and what its child read until `execve`.
@@ -538,14 +538,8 @@ unsafe fn sys(number: libc::c_long, args: [usize; 4]) -> isize {
 /// `close_range`, for tests of that path on a kernel that has it.
 static FORCE_DESCRIPTOR_SCAN: AtomicBool = AtomicBool::new(false);
 
-/// Whether `close_range` exists here (Linux 5.9 and later), asked once,
-/// on an empty range.
 fn close_range_works() -> bool {
-    static WORKS: OnceLock<bool> = OnceLock::new();
-    // SAFETY: closes nothing: no descriptor has the number u32::MAX.
-    *WORKS.get_or_init(|| unsafe {
-        libc::syscall(libc::SYS_close_range, u32::MAX, u32::MAX, 0u32) == 0
-    })
+    super::kernel::features().close_range
 }
 
 /// Stack size for a child until execve: system calls only, but the
