@@ -22,6 +22,10 @@
 //! with its temp files on the scratch file system, is measured beside it
 //! for information.
 //!
+//! Target 10 (`command_path/scrape.rs`) issues 1000 `usage` calls at once,
+//! as one scrape of an agent running 1000 containers does, and checks that
+//! all are answered with no more commands at once than the module's limit.
+//!
 //! Targets 2 and 5 run in child processes of this binary (`--child-rss`,
 //! `--child-watch`), so that a 4 GiB heap and a thousand watch loops are
 //! measured in a process of their own.
@@ -35,6 +39,9 @@ use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, Barrier};
 use std::time::{Duration, Instant};
+
+#[path = "command_path/scrape.rs"]
+mod scrape;
 
 use mesos_command_modules::runtime::runtime;
 use mesos_command_modules::{Answer, Method, Module, ModuleKind, Outcome};
@@ -111,13 +118,14 @@ fn run(bench: &Bench) -> bool {
     );
     let mut summaries = Vec::new();
     type Target = fn(&Bench) -> Summary;
-    let targets: [(u32, Target); 6] = [
+    let targets: [(u32, Target); 7] = [
         (1, target_overhead),
         (2, target_big_agent),
         (3, target_throughput),
         (4, target_concurrency),
         (5, target_watches),
         (6, target_cpu),
+        (10, scrape::target_scrape),
     ];
     for (n, target) in targets {
         if bench.options.only.is_empty() || bench.options.only.contains(&n) {
