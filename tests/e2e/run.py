@@ -440,11 +440,14 @@ class Cluster:
     # Tasks
 
     def launch(self, name, command, checkpoint=False):
+        # `command` may be bytes: a framework may send any bytes.
+        option = (b"--command=" + command if isinstance(command, bytes)
+                  else f"--command={command}")
         args = [
             self.mesos.execute,
             f"--master=127.0.0.1:{self.master_port}",
             f"--name={name}",
-            f"--command={command}",
+            option,
             "--resources=cpus:0.1;mem:32",
         ]
         if checkpoint:
@@ -790,9 +793,36 @@ def scenario_metrics(c):
     check(any(k.startswith(f"command_modules/{ISOLATOR_NAME}/isolator_prepare/duration_ms")
               for k in snapshot), "no isolator_prepare duration timer in /metrics/snapshot")
 
+    for gauge in ("commands_running", "calls_queued", "commands_unreaped",
+                  "commands_outlived"):
+        key = f"command_modules/{ISOLATOR_NAME}/{gauge}"
+        check(key in snapshot, f"{key} is not in the agent's /metrics/snapshot")
+    check(snapshot[f"command_modules/{ISOLATOR_NAME}/commands_unreaped"] == 0,
+          "a command of the isolator outlived its call")
+
     master = http_json(c.master_port, "/metrics/snapshot")
     key = f"command_modules/{MASTER_HOOK_NAME}/hook_master_launch_task_label_decorator/calls"
     check(master.get(key, 0) >= 1, f"{key} is missing or zero in the master's /metrics/snapshot")
+
+
+@scenario
+def scenario_non_utf8_task(c):
+    """A task whose command holds bytes that are not UTF-8 (Mesos passes them
+    on, and runs it) runs to TASK_FINISHED with the module loaded: the bytes
+    reach the commands as U+FFFD, with a warning in the agent's log."""
+    name = "e2e-bytes"
+    c.launch(name, b"echo bytes \xff\xfe")
+    task = c.wait_task(name, ["TASK_FINISHED", "TASK_FAILED", "TASK_ERROR", "TASK_LOST"], 120)
+    check(task["state"] == "TASK_FINISHED",
+          f"the task with bytes that are not UTF-8 ended {task['state']}:\n"
+          f"{c.execute_output(name)}")
+    prepared = c.wait_record("isolator_prepare", task=name, timeout=30)
+    command = json.dumps(prepared["input"]["container_config"])
+    check("\\ufffd\\ufffd" in command,
+          f"prepare's input does not carry U+FFFD where the bytes were: {command[:400]}")
+    wait_for("the agent's log to say the bytes were replaced",
+             lambda: "holds bytes that are not valid UTF-8" in c.agent_log(), 30)
+    check(c.agent.poll() is None, "the agent died")
 
 
 @scenario
