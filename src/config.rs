@@ -38,6 +38,16 @@ pub fn default_max_concurrent_commands() -> usize {
     (8 * cpus).clamp(32, 256)
 }
 
+/// Time a service helper has to answer `initialize` when it starts.
+pub const DEFAULT_SERVICE_STARTUP_TIMEOUT: Duration = Duration::from_secs(10);
+/// Requests a service helper may have in flight at once.
+pub const DEFAULT_SERVICE_MAX_IN_FLIGHT: usize = 256;
+/// Requests in a row a service helper may leave unanswered past their
+/// timeout before it is restarted.
+pub const DEFAULT_SERVICE_UNANSWERED_LIMIT: usize = 3;
+/// The longest pause between two starts of a service helper.
+pub const DEFAULT_SERVICE_RESTART_BACKOFF_MAX: Duration = Duration::from_secs(30);
+
 /// The original module's state directory, kept so an upgrade finds its state.
 pub const DEFAULT_STATE_DIRECTORY: &str = "/var/run/mesos/isolators/command";
 
@@ -56,6 +66,12 @@ const GLOBAL_KEYS: &[(&str, Option<ModuleKind>)] = &[
     ("allow_insecure_commands", None),
     ("command_cgroup", None),
     ("max_concurrent_commands", None),
+    ("service_command", None),
+    ("service_methods", None),
+    ("service_startup_timeout", None),
+    ("service_max_in_flight", None),
+    ("service_unanswered_limit", None),
+    ("service_restart_backoff_max", None),
     ("isolator_watch_frequence", Some(ModuleKind::Isolator)),
     ("supports_nesting", Some(ModuleKind::Isolator)),
     ("supports_standalone", Some(ModuleKind::Isolator)),
@@ -98,6 +114,31 @@ pub struct CommandConfig {
     /// Merge mode of the label and environment decorators: the command's
     /// entries are added to the existing ones instead of replacing them.
     pub merge: bool,
+    /// Served by the module's service helper (`service_methods`), whose
+    /// executable `configured` and `path` then name, rather than run as a
+    /// command of its own per call.
+    pub via_service: bool,
+}
+
+/// The service helper of a module (`service_command`): one long-lived
+/// process that answers the calls of `methods` over its standard input and
+/// output (see `service/`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ServiceConfig {
+    /// `service_command` as the operator wrote it, used in messages.
+    pub configured: String,
+    /// The executable, resolved at load time.
+    pub path: PathBuf,
+    /// `service_methods`, in method order.
+    pub methods: Vec<Method>,
+    /// `service_startup_timeout`.
+    pub startup_timeout: Duration,
+    /// `service_max_in_flight`.
+    pub max_in_flight: usize,
+    /// `service_unanswered_limit`.
+    pub unanswered_limit: usize,
+    /// `service_restart_backoff_max`.
+    pub restart_backoff_max: Duration,
 }
 
 /// A module instance's whole configuration.
@@ -121,6 +162,8 @@ pub struct Config {
     pub command_cgroup: CgroupSetting,
     /// How many commands of this module may run at once (see `limit.rs`).
     pub max_concurrent_commands: usize,
+    /// The service helper, if `service_command` is given.
+    pub service: Option<ServiceConfig>,
     /// Keys that are valid but have no effect (a timeout without a command).
     pub warnings: Vec<String>,
 }
@@ -168,6 +211,54 @@ impl Config {
         };
 
         let allow_insecure_commands = flag("allow_insecure_commands", false)?;
+        let service = match values.get("service_command").map(|v| v.trim()) {
+            Some(value) if !value.is_empty() => Some(ServiceConfig {
+                configured: value.to_string(),
+                path: resolve_command("service_command", value, allow_insecure_commands)?,
+                methods: match values.get("service_methods") {
+                    Some(list) => parse_service_methods(kind, list)?,
+                    None => {
+                        return Err(ConfigError::new(
+                            "service_methods",
+                            "is mandatory with service_command: name the methods the helper \
+                             serves (e.g. \"isolator_usage,isolator_status\"), or \"all\"",
+                        ))
+                    }
+                },
+                startup_timeout: seconds(
+                    "service_startup_timeout",
+                    DEFAULT_SERVICE_STARTUP_TIMEOUT,
+                )?,
+                max_in_flight: match values.get("service_max_in_flight") {
+                    Some(v) => parse_count("service_max_in_flight", v, 65536)?,
+                    None => DEFAULT_SERVICE_MAX_IN_FLIGHT,
+                },
+                unanswered_limit: match values.get("service_unanswered_limit") {
+                    Some(v) => parse_count("service_unanswered_limit", v, 1000)?,
+                    None => DEFAULT_SERVICE_UNANSWERED_LIMIT,
+                },
+                restart_backoff_max: seconds(
+                    "service_restart_backoff_max",
+                    DEFAULT_SERVICE_RESTART_BACKOFF_MAX,
+                )?,
+            }),
+            _ => {
+                let service_keys = [
+                    "service_methods",
+                    "service_startup_timeout",
+                    "service_max_in_flight",
+                    "service_unanswered_limit",
+                    "service_restart_backoff_max",
+                ];
+                if let Some(key) = service_keys.iter().find(|k| values.contains_key(*k)) {
+                    return Err(ConfigError::new(
+                        *key,
+                        "needs service_command: no service helper is configured",
+                    ));
+                }
+                None
+            }
+        };
         let mut commands = BTreeMap::new();
         let mut warnings = Vec::new();
         for method in Method::of_kind(kind) {
@@ -176,6 +267,33 @@ impl Config {
             let merge_key = format!("{}{MERGE_SUFFIX}", method.key());
             let timeout = seconds(&timeout_key, DEFAULT_TIMEOUT)?;
             let merge = flag(&merge_key, false)?;
+            let served = service.as_ref().filter(|s| s.methods.contains(&method));
+            if let Some(service) = served {
+                if values
+                    .get(command_key.as_str())
+                    .is_some_and(|v| !v.trim().is_empty())
+                {
+                    return Err(ConfigError::new(
+                        command_key.as_str(),
+                        format!(
+                            "{} is also in service_methods: a method is served either by its \
+                             own command or by the service helper, not both",
+                            method.key()
+                        ),
+                    ));
+                }
+                commands.insert(
+                    method,
+                    CommandConfig {
+                        configured: service.configured.clone(),
+                        path: service.path.clone(),
+                        timeout,
+                        merge,
+                        via_service: true,
+                    },
+                );
+                continue;
+            }
             match values.get(command_key.as_str()) {
                 Some(value) if !value.trim().is_empty() => {
                     let path =
@@ -187,6 +305,7 @@ impl Config {
                             path,
                             timeout,
                             merge,
+                            via_service: false,
                         },
                     );
                 }
@@ -229,6 +348,7 @@ impl Config {
                 Some(v) => parse_count("max_concurrent_commands", v, MAX_CONCURRENT_COMMANDS)?,
                 None => default_max_concurrent_commands(),
             },
+            service,
             module_name,
             warnings,
         })
@@ -237,6 +357,12 @@ impl Config {
     /// The command of `method`, if one is configured.
     pub fn command(&self, method: Method) -> Option<&CommandConfig> {
         self.commands.get(&method)
+    }
+
+    /// Whether any method runs a command of its own per call (rather than
+    /// through the service helper).
+    pub fn runs_commands(&self) -> bool {
+        self.commands.values().any(|c| !c.via_service)
     }
 
     /// The methods that have a command, in method order.
@@ -254,6 +380,16 @@ impl Config {
         for method in Method::of_kind(self.kind) {
             let key = method.key();
             match self.command(method) {
+                Some(c) if c.via_service => {
+                    lines.push((
+                        format!("{key}_command"),
+                        "(served by service_command)".to_string(),
+                    ));
+                    lines.push((format!("{key}_timeout"), seconds_text(c.timeout)));
+                    if method.contract().merge.is_some() {
+                        lines.push((format!("{key}_merge"), c.merge.to_string()));
+                    }
+                }
                 Some(c) => {
                     let resolved = if Path::new(&c.configured) == c.path {
                         String::new()
@@ -311,6 +447,40 @@ impl Config {
             "max_concurrent_commands".to_string(),
             self.max_concurrent_commands.to_string(),
         ));
+        match &self.service {
+            Some(service) => {
+                let resolved = if Path::new(&service.configured) == service.path {
+                    String::new()
+                } else {
+                    format!(" ({})", service.path.display())
+                };
+                let methods: Vec<&str> = service.methods.iter().map(|m| m.key()).collect();
+                lines.extend([
+                    (
+                        "service_command".to_string(),
+                        format!("{}{resolved}", service.configured),
+                    ),
+                    ("service_methods".to_string(), methods.join(",")),
+                    (
+                        "service_startup_timeout".to_string(),
+                        seconds_text(service.startup_timeout),
+                    ),
+                    (
+                        "service_max_in_flight".to_string(),
+                        service.max_in_flight.to_string(),
+                    ),
+                    (
+                        "service_unanswered_limit".to_string(),
+                        service.unanswered_limit.to_string(),
+                    ),
+                    (
+                        "service_restart_backoff_max".to_string(),
+                        seconds_text(service.restart_backoff_max),
+                    ),
+                ]);
+            }
+            None => lines.push(("service_command".to_string(), "(none)".to_string())),
+        }
         lines
     }
 }
@@ -457,6 +627,41 @@ fn parse_seconds(key: &str, value: &str) -> Result<Duration, ConfigError> {
         ));
     }
     Ok(Duration::from_secs_f64(seconds))
+}
+
+/// `service_methods`: `all`, or method stems of this module's kind
+/// separated by commas.
+fn parse_service_methods(kind: ModuleKind, list: &str) -> Result<Vec<Method>, ConfigError> {
+    const KEY: &str = "service_methods";
+    if list.trim() == "all" {
+        return Ok(Method::of_kind(kind).collect());
+    }
+    let mut methods = Vec::new();
+    for stem in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        let method = Method::of_kind(kind)
+            .find(|m| m.key() == stem)
+            .ok_or_else(|| {
+                let known: Vec<&str> = Method::of_kind(kind).map(Method::key).collect();
+                ConfigError::new(
+                    KEY,
+                    format!(
+                        "\"{stem}\" is not a method of a {kind} module (they are: {}, or \"all\")",
+                        known.join(", ")
+                    ),
+                )
+            })?;
+        if !methods.contains(&method) {
+            methods.push(method);
+        }
+    }
+    if methods.is_empty() {
+        return Err(ConfigError::new(
+            KEY,
+            "names no method: give method stems separated by commas, or \"all\"",
+        ));
+    }
+    methods.sort();
+    Ok(methods)
 }
 
 /// A whole number from 1 to `max`.

@@ -25,6 +25,7 @@ mod panic;
 pub mod runner;
 pub mod runtime;
 pub mod schema;
+pub mod service;
 pub mod simulate;
 pub mod state;
 

@@ -24,8 +24,9 @@ use crate::logging::{redact, CallLabel};
 use crate::method::{Method, ModuleKind, OnEmpty, OnFailure};
 use crate::metrics::Metrics;
 use crate::panic::{panic_message, CatchUnwind};
-use crate::runner::{Cleanup, Containment, Invocation, Report, Runner};
+use crate::runner::{Captured, Cleanup, Containment, Invocation, Report, Runner};
 use crate::runtime::{self, runtime};
+use crate::service::Service;
 use crate::state::State;
 
 /// Environment variables every command receives.
@@ -79,8 +80,10 @@ pub enum StateMode {
 #[derive(Debug)]
 pub struct Module {
     config: Config,
-    runner: Runner,
+    runner: Arc<Runner>,
     slots: Slots,
+    /// The service helper, when `service_command` is configured.
+    service: Option<Service>,
     state: Option<Arc<State>>,
     watches: Watches,
     metrics: Metrics,
@@ -108,15 +111,15 @@ impl Module {
         }
         let state = (mode == StateMode::Checkpointed && kind == ModuleKind::Isolator)
             .then(|| Arc::new(State::new(config.state_directory.clone())));
-        let runner = Runner::configured(
+        let runner = Arc::new(Runner::configured(
             &config.temp_directory,
             config.kill_grace,
             config.max_output_bytes,
             &config.command_cgroup,
-        );
+        ));
         // A module with no command configured never runs one: nothing to say
         // about how commands would run.
-        let runs_commands = config.configured_methods().next().is_some();
+        let runs_commands = config.runs_commands() || config.service.is_some();
         match runner.containment() {
             Containment::Cgroups(_) => {
                 log::info!(
@@ -140,7 +143,7 @@ impl Module {
         {
             log::warn!("[{}] {losses}", config.module_name);
         }
-        if runs_commands
+        if config.runs_commands()
             && crate::runner::tempfiles::memory_backed(&config.temp_directory) == Some(false)
         {
             log::info!(
@@ -152,9 +155,19 @@ impl Module {
                 config.temp_directory.display()
             );
         }
+        let service = config.service.clone().map(|service| {
+            Service::start(
+                &config.module_name,
+                kind,
+                service,
+                Arc::clone(&runner),
+                config.max_output_bytes,
+            )
+        });
         Ok(Module {
             runner,
             slots: Slots::new(config.max_concurrent_commands),
+            service,
             config,
             state,
             watches: Watches::default(),
@@ -175,6 +188,11 @@ impl Module {
         &self.runner
     }
 
+    /// The service helper, when one is configured.
+    pub fn service(&self) -> Option<&Service> {
+        self.service.as_ref()
+    }
+
     /// The command slots (`max_concurrent_commands`): how many commands run
     /// and how many calls wait for one.
     pub fn slots(&self) -> &Slots {
@@ -193,6 +211,25 @@ impl Module {
     pub fn shutdown(&self) {
         self.runner.close();
         self.watches.stop_all();
+        if let Some(service) = &self.service {
+            service.shutdown();
+        }
+    }
+
+    /// [`Module::shutdown`], then waits until the service helper, if any,
+    /// is stopped (at most twice the grace period, plus a margin).
+    pub async fn stop(&self) {
+        self.shutdown();
+        if let Some(service) = &self.service {
+            let limit = self.config.kill_grace * 2 + Duration::from_secs(1);
+            service.stopped(limit).await;
+        }
+    }
+
+    /// [`Module::stop`] from outside the runtime: for the command-line
+    /// tool, which exits next.
+    pub fn shutdown_and_wait(&self) {
+        runtime().block_on(self.stop());
     }
 
     /// How many watch loops are running.
@@ -446,47 +483,26 @@ impl Module {
         if let Some(id) = container {
             env.push((ENV_CONTAINER_ID, id));
         }
-        // The wait for a slot counts toward the command's timeout.
-        let queued_at = Instant::now();
-        let acquired =
-            tokio::time::timeout(command.timeout, self.slots.acquire(method.observes())).await;
-        if self.runner.is_closed() {
-            let e = CallError::new(
-                ErrorKind::Internal,
-                format!(
-                    "Command \"{}\" was not started: the module is being destroyed",
-                    command.configured
-                ),
-            );
-            return (Some(Err(e)), Cleanup::default());
-        }
-        let Ok(slot) = acquired else {
-            let e = CallError::new(
-                ErrorKind::Timeout,
-                format!(
-                    "Command \"{}\" did not start within its timeout of {}s: all {} command \
-                     slots of the module (max_concurrent_commands) stayed in use",
-                    command.configured,
-                    command.timeout.as_secs_f64(),
-                    self.slots.limit()
-                ),
-            );
-            self.metrics
-                .record(method, queued_at.elapsed(), Some(e.kind));
-            return (Some(Err(e)), Cleanup::default());
+        let report = match &self.service {
+            Some(service) if command.via_service => {
+                let started = Instant::now();
+                let result = service.call(method, &document, command.timeout).await;
+                Report {
+                    result,
+                    stdout: Captured::default(),
+                    stderr: Captured::default(),
+                    elapsed: started.elapsed(),
+                    pid: None,
+                    leftovers: 0,
+                    contained: false,
+                    cleanup: Cleanup::default(),
+                }
+            }
+            _ => match self.run_command(method, command, &document, &env).await {
+                Ok(report) => report,
+                Err(e) => return (Some(Err(e)), Cleanup::default()),
+            },
         };
-        let report = self
-            .runner
-            .run(&Invocation {
-                program: &command.path,
-                display: &command.configured,
-                timeout: command.timeout,
-                queued: queued_at.elapsed(),
-                input: document.as_bytes(),
-                env: &env,
-            })
-            .await;
-        drop(slot);
         self.log_streams(&label, &report);
         if report.leftovers > 0 {
             log::warn!(
@@ -527,6 +543,55 @@ impl Module {
             );
         }
         (Some(result), report.cleanup)
+    }
+
+    /// Runs `command` as a process of its own, once a command slot is free
+    /// (the wait counts toward its timeout).
+    async fn run_command(
+        &self,
+        method: Method,
+        command: &crate::config::CommandConfig,
+        document: &str,
+        env: &[(&str, &str)],
+    ) -> Result<Report, CallError> {
+        let queued_at = Instant::now();
+        let acquired =
+            tokio::time::timeout(command.timeout, self.slots.acquire(method.observes())).await;
+        if self.runner.is_closed() {
+            return Err(CallError::new(
+                ErrorKind::Internal,
+                format!(
+                    "Command \"{}\" was not started: the module is being destroyed",
+                    command.configured
+                ),
+            ));
+        }
+        let Ok(_slot) = acquired else {
+            let e = CallError::new(
+                ErrorKind::Timeout,
+                format!(
+                    "Command \"{}\" did not start within its timeout of {}s: all {} command \
+                     slots of the module (max_concurrent_commands) stayed in use",
+                    command.configured,
+                    command.timeout.as_secs_f64(),
+                    self.slots.limit()
+                ),
+            );
+            self.metrics
+                .record(method, queued_at.elapsed(), Some(e.kind));
+            return Err(e);
+        };
+        Ok(self
+            .runner
+            .run(&Invocation {
+                program: &command.path,
+                display: &command.configured,
+                timeout: command.timeout,
+                queued: queued_at.elapsed(),
+                input: document.as_bytes(),
+                env,
+            })
+            .await)
     }
 
     fn log_streams(&self, label: &CallLabel<'_>, report: &Report) {
@@ -704,6 +769,15 @@ fn panicked(method: Method, panic: &(dyn std::any::Any + Send)) -> CallError {
         ErrorKind::Internal,
         format!("the {method} call failed: {}", panic_message(panic)),
     )
+}
+
+impl Drop for Module {
+    /// A module dropped stops its service helper (in the background).
+    fn drop(&mut self) {
+        if let Some(service) = &self.service {
+            service.shutdown();
+        }
+    }
 }
 
 /// A fraction in [0, 1) that differs between containers and between calls.

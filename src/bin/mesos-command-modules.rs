@@ -174,9 +174,30 @@ fn check(path: &Path) -> Result<ExitCode, String> {
         let Some(kind) = m.kind else { continue };
         match Module::with_state(kind, &m.name, &m.parameters, StateMode::Bypassed) {
             Ok(module) => {
+                let started = module.service().map(|service| {
+                    let limit = module
+                        .config()
+                        .service
+                        .as_ref()
+                        .map_or(Duration::ZERO, |s| s.startup_timeout);
+                    runtime().block_on(service.wait_up(limit))
+                });
+                module.shutdown_and_wait();
+                if started == Some(false) {
+                    failed += 1;
+                    println!(
+                        "{} ({kind}, from {}): ERROR service_command: the helper did not start \
+                         (see the log lines above)",
+                        m.name, m.library
+                    );
+                    continue;
+                }
                 println!("{} ({kind}, from {}): OK", m.name, m.library);
                 for (key, value) in module.config().describe() {
                     println!("  {key} = {value}");
+                }
+                if started == Some(true) {
+                    println!("  service: the helper started and answered initialize");
                 }
                 for warning in &module.config().warnings {
                     println!("  warning: {warning}");
@@ -255,6 +276,7 @@ fn call(
         eprintln!("note: {method}_command is not configured; this is the module's default answer");
     }
     let outcome = runtime().block_on(module.call(method, input));
+    module.shutdown_and_wait();
     let Some(outcome) = outcome else {
         eprintln!("{method}: no answer (the watch would never complete)");
         return Ok(ExitCode::SUCCESS);

@@ -21,11 +21,11 @@
 pub mod cgroup;
 pub mod kernel;
 pub mod owner;
-mod process;
+pub(crate) mod process;
 pub mod reaper;
 mod spawn;
 pub mod tempfiles;
-mod tree;
+pub(crate) mod tree;
 
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::path::Path;
@@ -191,6 +191,27 @@ impl Runner {
     /// for a module being destroyed.
     pub fn close(&self) {
         self.closing.send_replace(true);
+    }
+
+    /// Starts a long-lived helper (see `service/`): `program` alone on its
+    /// command line, `stdin` as its standard input, piped stdout and
+    /// stderr, contained like a command (own process group and, where
+    /// possible, own cgroup). Must be called within the runtime.
+    pub(crate) fn spawn_helper(
+        &self,
+        program: &Path,
+        display: &str,
+        stdin: std::fs::File,
+        env: &[(&str, &str)],
+    ) -> std::io::Result<(Tree, Pipes)> {
+        let cgroup = self.containment.call_cgroup();
+        let (process, pipes) = Process::spawn(program, &[], stdin, env, cgroup.as_ref())?;
+        Ok((Tree::new(process, cgroup, display, &self.outlived), pipes))
+    }
+
+    /// The grace period between SIGTERM and SIGKILL.
+    pub fn kill_grace(&self) -> Duration {
+        self.kill_grace
     }
 
     /// Whether [`Runner::close`] was called.

@@ -64,6 +64,10 @@ pub(super) struct Driven {
     pub launch_failures: usize,
     pub limited: usize,
     pub restarts: usize,
+    /// Modules with a service helper, and how many times their helpers
+    /// were started again, summed over agent restarts.
+    pub services: usize,
+    pub helper_restarts: u64,
     /// Directories where the isolators keep state, and temp directories.
     pub state_directories: Vec<PathBuf>,
 }
@@ -188,6 +192,24 @@ impl Agent {
             }
         }
         Ok(agent)
+    }
+
+    /// Stops every module, as an agent exiting does, and waits for their
+    /// service helpers to be gone.
+    async fn stop(&self) {
+        for instance in self.hooks.iter().chain(&self.isolators) {
+            instance.module.stop().await;
+        }
+    }
+
+    /// Adds every instance's service helper restarts to `driven`.
+    fn add_helper_restarts(&self, driven: &mut Driven) {
+        for instance in self.hooks.iter().chain(&self.isolators) {
+            if let Some(service) = instance.module.service() {
+                driven.services += 1;
+                driven.helper_restarts += service.restarts();
+            }
+        }
     }
 
     /// Adds every instance's metrics to `rows`.
@@ -412,6 +434,8 @@ pub(super) async fn drive(
             }
         }
         agent.add_metrics(&mut driven.summary);
+        agent.add_helper_restarts(&mut driven);
+        agent.stop().await;
         drop(agent);
         agent = Arc::new(Agent::load(specs)?);
         driven.restarts += 1;
@@ -450,6 +474,8 @@ pub(super) async fn drive(
         }
     }
     agent.add_metrics(&mut driven.summary);
+    agent.add_helper_restarts(&mut driven);
+    agent.stop().await;
     // Modules in manifest order, methods in contract order.
     let order: Vec<String> = agent
         .hooks

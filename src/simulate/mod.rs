@@ -124,6 +124,10 @@ pub struct Report {
     /// Containers destroyed because a watch reported a limitation.
     pub limited: usize,
     pub restarts: usize,
+    /// Modules with a service helper, and how many times their helpers
+    /// were started again (a helper that crashed or stopped answering).
+    pub services: usize,
+    pub helper_restarts: u64,
     pub wall: Duration,
     /// The work directory, when it was given (and so kept).
     pub work_dir: Option<PathBuf>,
@@ -165,9 +169,15 @@ impl Report {
 
     /// The closing line of the readable output.
     pub fn result_line(&self) -> String {
+        let helpers = if self.services > 0 {
+            format!(", {} service helper restart(s)", self.helper_restarts)
+        } else {
+            String::new()
+        };
         format!(
             "{} container(s): {} launched, {} launch failure(s), {} destroyed after a \
-             limitation, {} agent restart(s); {} calls, {} with a failed command; {:.2}s",
+             limitation, {} agent restart(s){helpers}; {} calls, {} with a failed command; \
+             {:.2}s",
             self.containers,
             self.launched,
             self.launch_failures,
@@ -189,6 +199,7 @@ impl Report {
             "launch_failures": self.launch_failures,
             "limited": self.limited,
             "restarts": self.restarts,
+            "helper_restarts": self.helper_restarts,
             "calls": self.records.len(),
             "errors": self.errors(),
             "must_succeed_failures": self.must_succeed_failures().len(),
@@ -370,6 +381,8 @@ pub fn simulate(
         launch_failures: driven.launch_failures,
         limited: driven.limited,
         restarts: driven.restarts,
+        services: driven.services,
+        helper_restarts: driven.helper_restarts,
         wall: started.elapsed(),
         work_dir: work.kept(),
         leftovers,

@@ -19,6 +19,7 @@
 //! * `fuzz`: the bridge entry points, configuration and output
 //!   interpretation under proptest;
 //! * `security`: file modes, what is logged, insecure commands;
+//! * `service`: service mode, every fault of a helper;
 //! * `stuck`: commands that cannot die (frozen, uninterruptible sleep).
 
 #[path = "../common/mod.rs"]
@@ -32,6 +33,7 @@ mod limit;
 mod load;
 mod outputs;
 mod security;
+mod service;
 mod state;
 mod stuck;
 mod temp_files;

@@ -1,0 +1,368 @@
+//! One run of a service helper: its process (contained like a command),
+//! a task writing requests to its standard input, one reading responses
+//! from its standard output and one turning its standard error into log
+//! lines.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::os::fd::{FromRawFd, OwnedFd};
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::unix::pipe;
+use tokio::sync::{mpsc, oneshot, Notify};
+use tokio::task::JoinHandle;
+
+use super::protocol::{self, Response, INITIALIZE_ID};
+use super::Shared;
+use crate::module::{ENV_METHOD, ENV_MODULE};
+use crate::runner::process::{Ending, Pipes};
+use crate::runner::reaper::Reason;
+use crate::runner::tree::Tree;
+use crate::runner::{CAPTURE_LIMIT, KILL_MARGIN};
+
+/// How long after its output closes a helper that is exiting has exited.
+const EXIT_AFTER_EOF: Duration = Duration::from_millis(100);
+
+/// Set in the helper's environment: it runs as a service.
+pub const ENV_SERVICE: &str = "MESOS_COMMAND_SERVICE";
+
+/// Answers owed to callers, by request id.
+pub(super) type PendingMap = HashMap<u64, oneshot::Sender<Result<Vec<u8>, String>>>;
+pub(super) type Pending = Mutex<PendingMap>;
+
+/// What callers use to reach a running helper.
+#[derive(Debug)]
+pub(super) struct Link {
+    pub(super) requests: mpsc::UnboundedSender<String>,
+    pub(super) pending: Arc<Pending>,
+}
+
+/// A running helper.
+pub(super) struct Helper {
+    tree: Tree,
+    pid: i32,
+    /// Closes the helper's standard input (EOF) when notified.
+    eof: Arc<Notify>,
+    /// Told when the helper's standard output has reached its end.
+    stdout_closed: oneshot::Receiver<()>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+/// Why a helper stopped serving.
+pub(super) enum Down {
+    /// Its process exited (or was killed from outside).
+    Exited,
+    /// It closed its standard output.
+    StdoutClosed,
+    /// It left requests unanswered past their timeout.
+    Unanswered(usize),
+    /// The module is being destroyed.
+    Closing,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Starts the helper and has it answer `initialize`; the error says why it
+/// could not be started.
+pub(super) async fn start(shared: &Arc<Shared>) -> Result<(Helper, Arc<Link>), String> {
+    let (stdin_read, stdin_write) = stdin_pipe().map_err(|e| format!("no pipe: {e}"))?;
+    let config = &shared.config;
+    let env = [
+        (ENV_MODULE, shared.module.as_str()),
+        (ENV_METHOD, "service"),
+        (ENV_SERVICE, "1"),
+    ];
+    let (tree, pipes) = shared
+        .runner
+        .spawn_helper(&config.path, &config.configured, stdin_read, &env)
+        .map_err(|e| format!("could not be started: {e}"))?;
+    let pid = tree.pid();
+    let Pipes { stdout, stderr } = pipes;
+    let pending: Arc<Pending> = Arc::default();
+    let (requests, queue) = mpsc::unbounded_channel();
+    let eof = Arc::new(Notify::new());
+    let (closed, stdout_closed) = oneshot::channel();
+    let label = format!("[{} service]", shared.module);
+    let mut tasks = Vec::new();
+    if let Ok(stdin) = pipe::Sender::from_owned_fd(stdin_write) {
+        tasks.push(tokio::spawn(write(stdin, queue, Arc::clone(&eof))));
+    }
+    if let Ok(stdout) = pipe::Receiver::from_owned_fd_unchecked(stdout) {
+        let (pending, shared) = (Arc::clone(&pending), Arc::clone(shared));
+        tasks.push(tokio::spawn(async move {
+            read_responses(stdout, &pending, &shared).await;
+            let _ = closed.send(());
+        }));
+    }
+    if let Ok(stderr) = pipe::Receiver::from_owned_fd_unchecked(stderr) {
+        tasks.push(tokio::spawn(log_stderr(stderr, label)));
+    }
+    let mut helper = Helper {
+        tree,
+        pid,
+        eof,
+        stdout_closed,
+        tasks,
+    };
+    let link = Arc::new(Link { requests, pending });
+
+    let (tx, rx) = oneshot::channel();
+    lock(&link.pending).insert(INITIALIZE_ID, tx);
+    let line = protocol::initialize(&shared.module, shared.kind, &config.methods);
+    let _ = link.requests.send(line);
+    let answered = tokio::select! {
+        answer = tokio::time::timeout(config.startup_timeout, rx) => match answer {
+            Ok(Ok(Ok(_))) => Ok(()),
+            Ok(Ok(Err(message))) => Err(format!("answered initialize with an error: {message}")),
+            Ok(Err(_)) => Err("stopped before it answered initialize".to_string()),
+            Err(_) => Err(format!(
+                "did not answer initialize within service_startup_timeout ({}s)",
+                config.startup_timeout.as_secs_f64()
+            )),
+        },
+        _ = helper.tree.exited() => Err("exited before it answered initialize".to_string()),
+    };
+    match answered {
+        Ok(()) => Ok((helper, link)),
+        Err(cause) => {
+            let status = helper.kill().await;
+            Err(format!("{cause}{status}"))
+        }
+    }
+}
+
+impl Helper {
+    pub(super) fn pid(&self) -> i32 {
+        self.pid
+    }
+
+    /// Waits until the helper stops serving, for whatever reason.
+    pub(super) async fn until_down(&mut self, shared: &Shared) -> Down {
+        let mut closing = shared.closing.subscribe();
+        let down = tokio::select! {
+            _ = self.tree.exited() => Down::Exited,
+            _ = &mut self.stdout_closed => Down::StdoutClosed,
+            _ = shared.restart_now.notified() => {
+                Down::Unanswered(shared.unanswered.load(Ordering::Relaxed))
+            }
+            _ = closing.wait_for(|&closed| closed) => Down::Closing,
+        };
+        if matches!(down, Down::StdoutClosed) {
+            // A helper that exits closes its output too: say which.
+            let exited = tokio::time::timeout(EXIT_AFTER_EOF, self.tree.exited()).await;
+            if exited.is_ok() {
+                return Down::Exited;
+            }
+        }
+        down
+    }
+
+    /// Kills the helper's whole tree at once (it crashed or stopped
+    /// answering) and reaps it; returns how it ended, for the log.
+    pub(super) async fn kill(self) -> String {
+        self.tree.signal(libc::SIGKILL);
+        self.end(KILL_MARGIN).await
+    }
+
+    /// Stops the helper as a module being destroyed does: EOF on its
+    /// standard input, SIGTERM after the grace period, SIGKILL after
+    /// another.
+    pub(super) async fn stop(mut self, grace: Duration) -> String {
+        self.eof.notify_one();
+        if tokio::time::timeout(grace, self.tree.exited())
+            .await
+            .is_err()
+        {
+            self.tree.signal(libc::SIGTERM);
+            if tokio::time::timeout(grace, self.tree.gone()).await.is_err() {
+                self.tree.signal(libc::SIGKILL);
+            }
+        }
+        self.end(KILL_MARGIN).await
+    }
+
+    /// Waits (at most `within`) for the helper to die, reaps it and kills
+    /// what it left; one that does not die goes to the reaper.
+    async fn end(mut self, within: Duration) -> String {
+        for task in &self.tasks {
+            task.abort();
+        }
+        if tokio::time::timeout(within, self.tree.exited())
+            .await
+            .is_err()
+        {
+            self.tree.abandon(Reason::Unkillable);
+            return " (it has not died yet; it will be reaped when it does)".to_string();
+        }
+        let ended = match self.tree.finish(within).await {
+            Ok(finished) => match Ending::from(finished.status) {
+                Ending::Code(code) => format!(" (exit status {code})"),
+                Ending::Signal(signal) => format!(" (killed by signal {signal})"),
+            },
+            Err(_) => String::new(),
+        };
+        self.tree.close();
+        ended
+    }
+}
+
+/// The helper's standard input: the read end (blocking, for the child)
+/// and the write end (non-blocking, for the runtime). Both close on exec.
+fn stdin_pipe() -> std::io::Result<(File, OwnedFd)> {
+    let mut ends = [0; 2];
+    // SAFETY: `ends` has room for the two descriptors.
+    if unsafe { libc::pipe2(ends.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    // SAFETY: fresh descriptors that we own from here on.
+    let (read, write) = unsafe { (File::from_raw_fd(ends[0]), OwnedFd::from_raw_fd(ends[1])) };
+    // SAFETY: sets a flag on our own descriptor.
+    if unsafe { libc::fcntl(ends[1], libc::F_SETFL, libc::O_NONBLOCK) } != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok((read, write))
+}
+
+/// Writes the requests to the helper's standard input until told to close
+/// it, or it is closed.
+async fn write(
+    mut stdin: pipe::Sender,
+    mut queue: mpsc::UnboundedReceiver<String>,
+    eof: Arc<Notify>,
+) {
+    loop {
+        tokio::select! {
+            biased;
+            _ = eof.notified() => return,
+            line = queue.recv() => match line {
+                Some(line) => {
+                    if stdin.write_all(line.as_bytes()).await.is_err() {
+                        return;
+                    }
+                }
+                None => return,
+            },
+        }
+    }
+}
+
+/// Delivers each response line to the call waiting for it; what is not a
+/// response to a pending request is logged and counted.
+async fn read_responses(stdout: pipe::Receiver, pending: &Pending, shared: &Shared) {
+    let max = usize::try_from(shared.max_output_bytes).unwrap_or(usize::MAX);
+    let mut lines = Lines::new(stdout, max);
+    while let Some(line) = lines.next().await {
+        let problem = match line {
+            Err(length) => format!(
+                "a line of {length} bytes or more, over max_output_bytes ({max}); it was \
+                 skipped"
+            ),
+            Ok(line) if line.iter().all(u8::is_ascii_whitespace) => continue,
+            Ok(line) => match protocol::response(&line) {
+                Ok(Response { id, outcome }) => match lock(pending).remove(&id) {
+                    Some(caller) => {
+                        let _ = caller.send(outcome);
+                        continue;
+                    }
+                    None => format!("a response to id {id}, which no call is waiting for"),
+                },
+                Err(e) => format!(
+                    "a line that is not a JSON-RPC response ({e}): {}",
+                    shown(&line)
+                ),
+            },
+        };
+        shared.bad_lines.fetch_add(1, Ordering::Relaxed);
+        log::warn!(
+            "[{} service] \"{}\" wrote {problem}",
+            shared.module,
+            shared.config.configured
+        );
+    }
+}
+
+/// At most 200 characters of a line, for the log.
+fn shown(line: &[u8]) -> String {
+    let text = String::from_utf8_lossy(line);
+    match text.char_indices().nth(200) {
+        Some((end, _)) => format!("{}...", &text[..end]),
+        None => text.into_owned(),
+    }
+}
+
+/// Logs each line of the helper's standard error.
+async fn log_stderr(stderr: pipe::Receiver, label: String) {
+    let mut lines = Lines::new(stderr, CAPTURE_LIMIT);
+    while let Some(line) = lines.next().await {
+        match line {
+            Ok(line) => {
+                let text = String::from_utf8_lossy(&line);
+                let text = text.trim_end();
+                if !text.is_empty() {
+                    log::info!("{label} stderr: {text}");
+                }
+            }
+            Err(length) => log::info!("{label} stderr: a line of {length} bytes or more [skipped]"),
+        }
+    }
+}
+
+/// The lines of a pipe, each at most `max` bytes: a longer one is skipped
+/// whole and reported by its length (so far).
+struct Lines {
+    pipe: pipe::Receiver,
+    chunk: Box<[u8]>,
+    buffer: Vec<u8>,
+    max: usize,
+    /// Bytes of an over-long line skipped so far.
+    skipped: Option<usize>,
+    ended: bool,
+}
+
+impl Lines {
+    fn new(pipe: pipe::Receiver, max: usize) -> Lines {
+        Lines {
+            pipe,
+            chunk: vec![0u8; 64 * 1024].into_boxed_slice(),
+            buffer: Vec::new(),
+            max,
+            skipped: None,
+            ended: false,
+        }
+    }
+
+    async fn next(&mut self) -> Option<Result<Vec<u8>, usize>> {
+        loop {
+            if let Some(end) = self.buffer.iter().position(|&b| b == b'\n') {
+                let mut line: Vec<u8> = self.buffer.drain(..=end).collect();
+                line.pop();
+                if let Some(skipped) = self.skipped.take() {
+                    return Some(Err(skipped + line.len()));
+                }
+                return Some(Ok(line));
+            }
+            if self.buffer.len() > self.max {
+                *self.skipped.get_or_insert(0) += self.buffer.len();
+                self.buffer.clear();
+            }
+            if self.ended {
+                if let Some(skipped) = self.skipped.take() {
+                    return Some(Err(skipped + self.buffer.len()));
+                }
+                if self.buffer.is_empty() {
+                    return None;
+                }
+                return Some(Ok(std::mem::take(&mut self.buffer)));
+            }
+            match self.pipe.read(&mut self.chunk).await {
+                Ok(0) | Err(_) => self.ended = true,
+                Ok(n) => self.buffer.extend_from_slice(&self.chunk[..n]),
+            }
+        }
+    }
+}

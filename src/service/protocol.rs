@@ -1,0 +1,144 @@
+//! The service protocol: newline-delimited JSON-RPC 2.0 over the helper's
+//! standard input (requests) and standard output (responses), one JSON
+//! object per line, as MCP's stdio transport does.
+//!
+//! The module sends `initialize` first (`params`: the module's name and
+//! kind, the methods served, [`PROTOCOL_VERSION`]); any result accepts it.
+//! Then one request per call: `method` is the method stem
+//! (`isolator_usage`), `params` the input document a script would read
+//! from its input file. A `result` is what a script would write to its
+//! output file (`null`: the empty output); an `error` is the command
+//! failing, its `message` the cause. Ids are the module's; answers may
+//! come in any order.
+
+use serde_json::Value;
+
+use crate::method::{Method, ModuleKind};
+
+/// The version of this protocol, sent in `initialize`.
+pub const PROTOCOL_VERSION: u32 = 1;
+
+/// The id of the `initialize` request; calls count from 1.
+pub const INITIALIZE_ID: u64 = 0;
+
+/// A request line for `method` with `params`, a JSON text (the input
+/// document), newline included.
+pub fn request(id: u64, method: &str, params: &str) -> String {
+    let method = Value::String(method.to_string());
+    let mut line = String::with_capacity(params.len() + 64);
+    line.push_str(r#"{"jsonrpc":"2.0","id":"#);
+    line.push_str(&id.to_string());
+    line.push_str(r#","method":"#);
+    line.push_str(&method.to_string());
+    line.push_str(r#","params":"#);
+    line.push_str(params);
+    line.push_str("}\n");
+    line
+}
+
+/// The `initialize` request line.
+pub fn initialize(module: &str, kind: ModuleKind, methods: &[Method]) -> String {
+    let params = serde_json::json!({
+        "module": module,
+        "kind": kind.to_string().to_lowercase(),
+        "methods": methods.iter().map(|m| m.key()).collect::<Vec<_>>(),
+        "protocol_version": PROTOCOL_VERSION,
+    });
+    request(INITIALIZE_ID, "initialize", &params.to_string())
+}
+
+/// A response of the helper.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Response {
+    pub id: u64,
+    /// The result as the output a script would have written (empty for
+    /// `null`), or the error's message.
+    pub outcome: Result<Vec<u8>, String>,
+}
+
+/// Parses one line of the helper's standard output.
+pub fn response(line: &[u8]) -> Result<Response, String> {
+    let value: Value =
+        serde_json::from_slice(line).map_err(|e| format!("not a JSON object: {e}"))?;
+    let Value::Object(mut object) = value else {
+        return Err("not a JSON object".to_string());
+    };
+    if object.get("jsonrpc").and_then(Value::as_str) != Some("2.0") {
+        return Err("\"jsonrpc\" is not \"2.0\"".to_string());
+    }
+    let id = object
+        .get("id")
+        .and_then(Value::as_u64)
+        .ok_or("\"id\" is not one of the module's request ids (a whole number)")?;
+    let outcome = match (object.remove("result"), object.remove("error")) {
+        (Some(Value::Null), None) => Ok(Vec::new()),
+        (Some(result), None) => Ok(result.to_string().into_bytes()),
+        (None, Some(error)) => Err(error_message(&error)),
+        (Some(_), Some(_)) => return Err("has both \"result\" and \"error\"".to_string()),
+        (None, None) => return Err("has neither \"result\" nor \"error\"".to_string()),
+    };
+    Ok(Response { id, outcome })
+}
+
+/// The message of a JSON-RPC error object (with its `data` when it is a
+/// string).
+fn error_message(error: &Value) -> String {
+    let message = match error.get("message") {
+        Some(Value::String(m)) => m.clone(),
+        _ => error.to_string(),
+    };
+    match error.get("data") {
+        Some(Value::String(data)) if !data.is_empty() => format!("{message}: {data}"),
+        _ => message,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn requests_are_one_line_with_the_document_as_params() {
+        let line = request(7, "isolator_usage", r#"{"container_id":{"value":"c"}}"#);
+        assert_eq!(
+            line,
+            "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"isolator_usage\",\"params\":\
+             {\"container_id\":{\"value\":\"c\"}}}\n"
+        );
+        let parsed: Value = serde_json::from_str(line.trim_end()).unwrap();
+        assert_eq!(parsed["params"]["container_id"]["value"], "c");
+        let init = initialize("m", ModuleKind::Isolator, &[Method::IsolatorUsage]);
+        let parsed: Value = serde_json::from_str(init.trim_end()).unwrap();
+        assert_eq!(parsed["id"], 0);
+        assert_eq!(parsed["method"], "initialize");
+        assert_eq!(
+            parsed["params"],
+            serde_json::json!({"module": "m", "kind": "isolator",
+                "methods": ["isolator_usage"], "protocol_version": 1})
+        );
+    }
+
+    #[test]
+    fn results_errors_and_bad_lines() {
+        let ok = response(br#"{"jsonrpc":"2.0","id":3,"result":{"a":1}}"#).unwrap();
+        assert_eq!(ok.id, 3);
+        assert_eq!(ok.outcome, Ok(br#"{"a":1}"#.to_vec()));
+        let empty = response(br#"{"jsonrpc":"2.0","id":4,"result":null}"#).unwrap();
+        assert_eq!(empty.outcome, Ok(Vec::new()));
+        let failed =
+            response(br#"{"jsonrpc":"2.0","id":5,"error":{"code":1,"message":"no","data":"x"}}"#)
+                .unwrap();
+        assert_eq!(failed.outcome, Err("no: x".to_string()));
+        for (line, problem) in [
+            (&b"garbage"[..], "not a JSON object"),
+            (b"[1]", "not a JSON object"),
+            (br#"{"id":1,"result":1}"#, "\"jsonrpc\" is not \"2.0\""),
+            (br#"{"jsonrpc":"2.0","id":"a","result":1}"#, "\"id\" is not"),
+            (br#"{"jsonrpc":"2.0","id":1}"#, "neither"),
+            (br#"{"jsonrpc":"2.0","id":1,"result":1,"error":{}}"#, "both"),
+        ] {
+            let e = response(line).unwrap_err();
+            assert!(e.contains(problem), "{e}");
+        }
+    }
+}
