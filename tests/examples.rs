@@ -200,12 +200,22 @@ fn every_example_answers_every_captured_input_with_a_valid_value() {
     for manifest in manifests() {
         let local = localized(&s, &manifest);
         for module in manifest::load(&local).unwrap() {
-            for (key, _) in module
+            // Methods with a command of their own, and those the service
+            // helper serves.
+            let mut methods: Vec<Method> = module
                 .parameters
                 .iter()
-                .filter(|(k, _)| k.ends_with("_command"))
+                .filter(|(k, _)| k.ends_with("_command") && k != "service_command")
+                .map(|(k, _)| Method::from_key(k.trim_end_matches("_command")).unwrap())
+                .collect();
+            for (_, list) in module
+                .parameters
+                .iter()
+                .filter(|(k, _)| k == "service_methods")
             {
-                let method = Method::from_key(key.trim_end_matches("_command")).unwrap();
+                methods.extend(list.split(',').map(|m| Method::from_key(m.trim()).unwrap()));
+            }
+            for method in methods {
                 for input in inputs(&s, method) {
                     let out = call(&s, &local, &module.name, method.key(), &input);
                     calls += 1;

@@ -868,3 +868,36 @@ fn commands_are_run_from_their_configured_paths_with_no_relocate() {
          cannot be used: No such file or directory (os error 2)"
     );
 }
+
+#[test]
+fn the_service_example_runs_through_its_helper_across_an_agent_restart() {
+    let s = Scratch::new();
+    let manifest = checkout().join("examples/service/modules.json");
+    let out = tool(
+        &s,
+        &[
+            "simulate",
+            manifest.to_str().unwrap(),
+            "--json",
+            "--restart",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let lines: Vec<Value> = text(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    let result = lines.iter().find(|l| l["type"] == "result").unwrap();
+    assert_eq!(result["success"], true, "{result}");
+    assert_eq!(result["restarts"], 1);
+    assert_eq!(result["helper_restarts"], 0);
+    let served: BTreeSet<&str> = lines
+        .iter()
+        .filter(|l| l["type"] == "call" && l["configured"] == true)
+        .filter(|l| l["outcome"] != "error")
+        .filter_map(|l| l["method"].as_str())
+        .collect();
+    for method in ["isolator_usage", "isolator_watch", "isolator_status"] {
+        assert!(served.contains(method), "{method} not served: {served:?}");
+    }
+}

@@ -51,6 +51,7 @@ for line in sys.stdin:
     request = json.loads(line)
     if request["method"] == "initialize":
         if mode != "silent-start":
+            print(f"ready for {request['params']['module']}", file=sys.stderr, flush=True)
             reply(request, result={})
         continue
     seen += 1
