@@ -67,6 +67,8 @@ enum class ModuleGauge : uint8_t
   kQueued = 1,
   kUnreaped = 2,
   kOutlived = 3,
+  kServiceUp = 4,
+  kServiceRestarts = 5,
 };
 
 }  // namespace mesos_command_modules

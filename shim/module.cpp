@@ -176,6 +176,12 @@ CommandModule::CommandModule(RustModule _rust)
       prefix + "commands_unreaped", gauge(ModuleGauge::kUnreaped)));
   addMetric(process::metrics::PullGauge(
       prefix + "commands_outlived", gauge(ModuleGauge::kOutlived)));
+  if ((*rust)->has_service()) {
+    addMetric(process::metrics::PullGauge(
+        prefix + "service_up", gauge(ModuleGauge::kServiceUp)));
+    addMetric(process::metrics::PullGauge(
+        prefix + "service_restarts", gauge(ModuleGauge::kServiceRestarts)));
+  }
 }
 
 

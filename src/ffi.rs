@@ -108,8 +108,13 @@ pub mod bridge {
         /// Gauges of the module as a whole: `gauge` 0 = commands running,
         /// 1 = calls waiting for a command slot, 2 = commands that outlived
         /// their call and are not reaped yet, 3 = commands that outlived
-        /// their call since the module was created.
+        /// their call since the module was created, 4 = 1 while the
+        /// service helper is up, 5 = how many times the service helper was
+        /// started again.
         fn module_gauge(self: &Module, gauge: u8) -> u64;
+
+        /// Whether the module has a service helper (`service_command`).
+        fn has_service(self: &Module) -> bool;
     }
 
     unsafe extern "C++" {
@@ -372,8 +377,14 @@ impl Module {
             1 => slots.queued() as u64,
             2 => outlived.pending(),
             3 => outlived.adopted(),
+            4 => self.core.service().map_or(0, |s| u64::from(s.is_up())),
+            5 => self.core.service().map_or(0, |s| s.restarts()),
             _ => 0,
         }
+    }
+
+    fn has_service(&self) -> bool {
+        self.core.service().is_some()
     }
 
     fn call_blocking(
