@@ -22,6 +22,10 @@
 //! with its temp files on the scratch file system, is measured beside it
 //! for information.
 //!
+//! Targets 7 to 9 (`command_path/service.rs`) measure service mode: a
+//! call's CPU, the throughput against script mode, and 50 containers
+//! watched by a Python watch as a script and as a helper.
+//!
 //! Target 10 (`command_path/scrape.rs`) issues 1000 `usage` calls at once,
 //! as one scrape of an agent running 1000 containers does, and checks that
 //! all are answered with no more commands at once than the module's limit.
@@ -42,6 +46,8 @@ use std::time::{Duration, Instant};
 
 #[path = "command_path/scrape.rs"]
 mod scrape;
+#[path = "command_path/service.rs"]
+mod service;
 
 use mesos_command_modules::runtime::runtime;
 use mesos_command_modules::{Answer, Method, Module, ModuleKind, Outcome};
@@ -118,13 +124,16 @@ fn run(bench: &Bench) -> bool {
     );
     let mut summaries = Vec::new();
     type Target = fn(&Bench) -> Summary;
-    let targets: [(u32, Target); 7] = [
+    let targets: [(u32, Target); 10] = [
         (1, target_overhead),
         (2, target_big_agent),
         (3, target_throughput),
         (4, target_concurrency),
         (5, target_watches),
         (6, target_cpu),
+        (7, service::target_service_cpu),
+        (8, service::target_service_throughput),
+        (9, service::target_python_watch),
         (10, scrape::target_scrape),
     ];
     for (n, target) in targets {
@@ -1296,6 +1305,42 @@ fn strace_calls(text: &str) -> Vec<(String, String)> {
 // Target 3: throughput under concurrency
 // ---------------------------------------------------------------------------
 
+/// Calls per second of `core`'s usage call: `in_flight` calls started with
+/// spawn_call, a new one as each completes, `calls` in all; timed from the
+/// completions' own clocks.
+fn throughput_of(core: &UsageCall, calls: usize, in_flight: usize) -> f64 {
+    let (tx, rx) = mpsc::channel();
+    let started = Instant::now();
+    let start_one = || {
+        let tx = tx.clone();
+        core.module.spawn_call(
+            Method::IsolatorUsage,
+            vec![core.id.clone()],
+            // The time the call completed, not the time this thread got
+            // to read it.
+            move |outcome| {
+                let _ = tx.send((outcome, Instant::now()));
+            },
+        );
+    };
+    let mut issued = 0;
+    while issued < in_flight.min(calls) {
+        start_one();
+        issued += 1;
+    }
+    let mut last = started;
+    for _ in 0..calls {
+        let (outcome, at) = rx.recv().expect("completion");
+        expect_statistics(outcome);
+        last = last.max(at);
+        if issued < calls {
+            start_one();
+            issued += 1;
+        }
+    }
+    calls as f64 / (last - started).as_secs_f64()
+}
+
 fn target_throughput(bench: &Bench) -> Summary {
     let dirs = bench.module_dirs("throughput");
     let core = UsageCall::new(&dirs, &bench.fixtures.answer);
@@ -1306,40 +1351,7 @@ fn target_throughput(bench: &Bench) -> Summary {
     // process group only, when the default gives it a cgroup.
     let process_group = Variants::new(bench, "throughput", &core).process_group;
 
-    // The core: `in_flight` calls started with spawn_call, a new one as
-    // each completes.
-    let core_run_of = |core: &UsageCall| {
-        let (tx, rx) = mpsc::channel();
-        let started = Instant::now();
-        let start_one = || {
-            let tx = tx.clone();
-            core.module.spawn_call(
-                Method::IsolatorUsage,
-                vec![core.id.clone()],
-                // The time the call completed, not the time this thread
-                // got to read it.
-                move |outcome| {
-                    let _ = tx.send((outcome, Instant::now()));
-                },
-            );
-        };
-        let mut issued = 0;
-        while issued < in_flight.min(calls) {
-            start_one();
-            issued += 1;
-        }
-        let mut last = started;
-        for _ in 0..calls {
-            let (outcome, at) = rx.recv().expect("completion");
-            expect_statistics(outcome);
-            last = last.max(at);
-            if issued < calls {
-                start_one();
-                issued += 1;
-            }
-        }
-        calls as f64 / (last - started).as_secs_f64()
-    };
+    let core_run_of = |core: &UsageCall| throughput_of(core, calls, in_flight);
     let core_run = || core_run_of(&core);
     let pgroup_run = || process_group.as_ref().map_or(0.0, |(_, c)| core_run_of(c));
     // Bare spawner 1: `in_flight` threads, each spawning and waiting.

@@ -10,9 +10,9 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncReadExt;
 use tokio::net::unix::pipe;
-use tokio::sync::{mpsc, oneshot, Notify};
+use tokio::sync::{oneshot, Notify};
 use tokio::task::JoinHandle;
 
 use super::protocol::{self, Response, INITIALIZE_ID};
@@ -36,16 +36,68 @@ pub(super) type Pending = Mutex<PendingMap>;
 /// What callers use to reach a running helper.
 #[derive(Debug)]
 pub(super) struct Link {
-    pub(super) requests: mpsc::UnboundedSender<String>,
+    pub(super) stdin: Arc<Stdin>,
     pub(super) pending: Arc<Pending>,
+}
+
+/// The helper's standard input. A request is written by the caller itself
+/// when the pipe has room (no task woken for it); what does not fit waits
+/// in `pending`, in order, for the flushing task.
+#[derive(Debug)]
+pub(super) struct Stdin {
+    state: Mutex<StdinState>,
+    /// Told when `pending` has bytes, or the input is to be closed.
+    wake: Notify,
+}
+
+#[derive(Debug)]
+struct StdinState {
+    /// `None` once closed (EOF for the helper, or it went away).
+    pipe: Option<Arc<pipe::Sender>>,
+    pending: Vec<u8>,
+}
+
+impl Stdin {
+    /// Queues `line`, writing what it can at once; an error if the input
+    /// is closed.
+    pub(super) fn send(&self, line: &[u8]) -> Result<(), ()> {
+        let mut state = lock(&self.state);
+        let Some(pipe) = state.pipe.clone() else {
+            return Err(());
+        };
+        if state.pending.is_empty() {
+            match pipe.try_write(line) {
+                Ok(n) if n == line.len() => return Ok(()),
+                Ok(n) => state.pending.extend_from_slice(&line[n..]),
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                    state.pending.extend_from_slice(line)
+                }
+                Err(_) => {
+                    state.pipe = None;
+                    return Err(());
+                }
+            }
+        } else {
+            state.pending.extend_from_slice(line);
+        }
+        drop(state);
+        self.wake.notify_one();
+        Ok(())
+    }
+
+    /// Closes the input: the helper reads its end.
+    fn close(&self) {
+        lock(&self.state).pipe = None;
+        self.wake.notify_one();
+    }
 }
 
 /// A running helper.
 pub(super) struct Helper {
     tree: Tree,
     pid: i32,
-    /// Closes the helper's standard input (EOF) when notified.
-    eof: Arc<Notify>,
+    /// Its standard input, closed at a graceful stop (EOF).
+    stdin: Arc<Stdin>,
     /// Told when the helper's standard output has reached its end.
     stdout_closed: oneshot::Receiver<()>,
     tasks: Vec<JoinHandle<()>>,
@@ -84,14 +136,16 @@ pub(super) async fn start(shared: &Arc<Shared>) -> Result<(Helper, Arc<Link>), S
     let pid = tree.pid();
     let Pipes { stdout, stderr } = pipes;
     let pending: Arc<Pending> = Arc::default();
-    let (requests, queue) = mpsc::unbounded_channel();
-    let eof = Arc::new(Notify::new());
+    let stdin = Arc::new(Stdin {
+        state: Mutex::new(StdinState {
+            pipe: pipe::Sender::from_owned_fd(stdin_write).ok().map(Arc::new),
+            pending: Vec::new(),
+        }),
+        wake: Notify::new(),
+    });
     let (closed, stdout_closed) = oneshot::channel();
     let label = format!("[{} service]", shared.module);
-    let mut tasks = Vec::new();
-    if let Ok(stdin) = pipe::Sender::from_owned_fd(stdin_write) {
-        tasks.push(tokio::spawn(write(stdin, queue, Arc::clone(&eof))));
-    }
+    let mut tasks = vec![tokio::spawn(flush(Arc::clone(&stdin)))];
     if let Ok(stdout) = pipe::Receiver::from_owned_fd_unchecked(stdout) {
         let (pending, shared) = (Arc::clone(&pending), Arc::clone(shared));
         tasks.push(tokio::spawn(async move {
@@ -105,16 +159,16 @@ pub(super) async fn start(shared: &Arc<Shared>) -> Result<(Helper, Arc<Link>), S
     let mut helper = Helper {
         tree,
         pid,
-        eof,
+        stdin: Arc::clone(&stdin),
         stdout_closed,
         tasks,
     };
-    let link = Arc::new(Link { requests, pending });
+    let link = Arc::new(Link { stdin, pending });
 
     let (tx, rx) = oneshot::channel();
     lock(&link.pending).insert(INITIALIZE_ID, tx);
     let line = protocol::initialize(&shared.module, shared.kind, &config.methods);
-    let _ = link.requests.send(line);
+    let _ = link.stdin.send(line.as_bytes());
     let answered = tokio::select! {
         answer = tokio::time::timeout(config.startup_timeout, rx) => match answer {
             Ok(Ok(Ok(_))) => Ok(()),
@@ -173,7 +227,7 @@ impl Helper {
     /// standard input, SIGTERM after the grace period, SIGKILL after
     /// another.
     pub(super) async fn stop(mut self, grace: Duration) -> String {
-        self.eof.notify_one();
+        self.stdin.close();
         if tokio::time::timeout(grace, self.tree.exited())
             .await
             .is_err()
@@ -228,25 +282,36 @@ fn stdin_pipe() -> std::io::Result<(File, OwnedFd)> {
     Ok((read, write))
 }
 
-/// Writes the requests to the helper's standard input until told to close
-/// it, or it is closed.
-async fn write(
-    mut stdin: pipe::Sender,
-    mut queue: mpsc::UnboundedReceiver<String>,
-    eof: Arc<Notify>,
-) {
+/// Writes what callers could not write at once, in order, as the pipe
+/// takes it, until the input is closed.
+async fn flush(stdin: Arc<Stdin>) {
     loop {
-        tokio::select! {
-            biased;
-            _ = eof.notified() => return,
-            line = queue.recv() => match line {
-                Some(line) => {
-                    if stdin.write_all(line.as_bytes()).await.is_err() {
+        stdin.wake.notified().await;
+        loop {
+            let pipe = {
+                let mut state = lock(&stdin.state);
+                let Some(pipe) = state.pipe.clone() else {
+                    return;
+                };
+                if state.pending.is_empty() {
+                    break;
+                }
+                match pipe.try_write(&state.pending) {
+                    Ok(n) => {
+                        state.pending.drain(..n);
+                        continue;
+                    }
+                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => pipe,
+                    Err(_) => {
+                        state.pipe = None;
                         return;
                     }
                 }
-                None => return,
-            },
+            };
+            if pipe.writable().await.is_err() {
+                lock(&stdin.state).pipe = None;
+                return;
+            }
         }
     }
 }

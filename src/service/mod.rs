@@ -199,8 +199,8 @@ impl Service {
             let (tx, rx) = oneshot::channel();
             helper_pending(&link).insert(id, tx);
             if link
-                .requests
-                .send(protocol::request(id, method.key(), params))
+                .stdin
+                .send(protocol::request(id, method.key(), params).as_bytes())
                 .is_err()
             {
                 // It stopped meanwhile: wait for the next one.
