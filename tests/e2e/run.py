@@ -42,6 +42,9 @@ ISOLATOR = "com_criteo_mesos_CommandIsolator"
 AGENT_HOOK_NAME = "e2e_hook"
 MASTER_HOOK_NAME = "e2e_master_hook"
 ISOLATOR_NAME = "e2e_isolator"
+SERVICE_ISOLATOR = "com_criteo_mesos_CommandIsolator2"
+SERVICE_NAME = "e2e_service"
+SERVICE_LIMITATION = "e2e: limitation reported by the service helper"
 
 # Scenario knobs.
 HOOK_TIMEOUT = 2  # seconds: the hanging hook command is killed after this
@@ -325,6 +328,10 @@ class Cluster:
             path = self.root / "bin" / method
             path.write_text(shebang + body)
             path.chmod(0o755)
+        service = (HERE / "service.py").read_text()
+        service_body = service.split("\n", 1)[1] if service.startswith("#!") else service
+        (self.root / "bin" / "service.py").write_text(shebang + service_body)
+        (self.root / "bin" / "service.py").chmod(0o755)
         (self.root / "bin" / "command.json").write_text(json.dumps({
             "sleep_seconds": SLEEP_SECONDS,
             "hang_seconds": HANG_SECONDS,
@@ -349,6 +356,13 @@ class Cluster:
                 "isolator_watch_frequence": 1,
                 "state_directory": self.root / "state",
                 "isolator_prepare_timeout": 60,
+            })},
+            {"name": SERVICE_ISOLATOR, "parameters": self.parameters(SERVICE_NAME, [], {
+                "service_command": self.root / "bin" / "service.py",
+                "service_methods": "isolator_usage,isolator_watch",
+                "isolator_watch_frequence": 1,
+                "isolator_usage_timeout": 5,
+                "state_directory": self.root / "state-service",
             })},
         ]}]}
         master = {"libraries": [{"file": self.library, "modules": [
@@ -396,7 +410,7 @@ class Cluster:
             f"--fetcher_cache_dir={self.root / 'agent' / 'fetch'}",
             f"--modules=file://{self.root / 'agent-modules.json'}",
             f"--hooks={HOOK}",
-            f"--isolation=filesystem/posix,{ISOLATOR}",
+            f"--isolation=filesystem/posix,{ISOLATOR},{SERVICE_ISOLATOR}",
             "--launcher=posix",
             "--no-systemd_enable_support",
             f"--launcher_dir={self.mesos.launcher_dir}",
@@ -825,6 +839,91 @@ def scenario_non_utf8_task(c):
     check(c.agent.poll() is None, "the agent died")
 
 
+def service_pids(c):
+    try:
+        text = (c.root / "control" / "service-pids").read_text()
+    except OSError:
+        return []
+    return [int(p) for p in text.split()]
+
+
+def pid_alive(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except (OSError, IndexError):
+        return False
+
+
+def task_statistics(c, name):
+    for entry in http_json(c.agent_port, "/monitor/statistics"):
+        if entry.get("executor_id") == name:
+            return entry.get("statistics")
+    return None
+
+
+@scenario
+def scenario_service_usage(c):
+    """A service-mode isolator's usage, answered by its helper, reaches
+    /monitor/statistics (merged with the other isolator's figures)."""
+    name = "e2e-svc-usage"
+    c.launch(name, c.waiting_command(name))
+    c.wait_task(name, ["TASK_RUNNING"], 120)
+    stats = wait_for(f"{name}'s statistics with the helper's figure",
+                     lambda: (s := task_statistics(c, name)) and s.get("threads") == 77 and s, 30)
+    check(stats.get("mem_rss_bytes") == 4242424,
+          f"the script isolator's usage is not merged beside the helper's: {stats}")
+    snapshot = http_json(c.agent_port, "/metrics/snapshot")
+    check(snapshot.get(f"command_modules/{SERVICE_NAME}/service_up") == 1,
+          "service_up is not 1 in /metrics/snapshot")
+    check(snapshot.get(f"command_modules/{SERVICE_NAME}/isolator_usage/calls", 0) >= 1,
+          "the helper's usage calls are not counted")
+    c.release(name)
+    c.wait_task(name, ["TASK_FINISHED"], 60)
+
+
+@scenario
+def scenario_service_watch_limitation(c):
+    """A limitation answered by the helper's watch destroys the container:
+    the task fails with the helper's message."""
+    name = "e2e-svc-limit"
+    c.launch(name, c.waiting_command(name))
+    task = c.wait_task(name, ["TASK_FAILED", "TASK_FINISHED", "TASK_KILLED", "TASK_LOST",
+                              "TASK_ERROR", "TASK_GONE"], 120)
+    check(task["state"] == "TASK_FAILED",
+          f"the task limited by the helper ended {task['state']}, expected TASK_FAILED")
+    output = wait_for("mesos-execute to print the TASK_FAILED update",
+                      lambda: "TASK_FAILED" in c.execute_output(name) and c.execute_output(name),
+                      30)
+    check(SERVICE_LIMITATION in output[output.index("TASK_FAILED"):],
+          f"the TASK_FAILED update does not carry the helper's message:\n{output}")
+
+
+@scenario
+def scenario_service_helper_killed(c):
+    """The helper killed with SIGKILL while a task runs comes back (a new
+    process, counted in service_restarts), and usage is answered again."""
+    name = "e2e-svc-kill"
+    c.launch(name, c.waiting_command(name))
+    c.wait_task(name, ["TASK_RUNNING"], 120)
+    pids = service_pids(c)
+    check(pids and pid_alive(pids[-1]), f"no live helper recorded: {pids}")
+    os.kill(pids[-1], signal.SIGKILL)
+    new = wait_for("a new helper", lambda: [p for p in service_pids(c)[len(pids):]
+                                             if pid_alive(p)], 30)
+    wait_for("service_restarts to count the restart",
+             lambda: http_json(c.agent_port, "/metrics/snapshot")
+             .get(f"command_modules/{SERVICE_NAME}/service_restarts", 0) >= 1, 30)
+    wait_for(f"{name}'s statistics from the new helper",
+             lambda: (s := task_statistics(c, name)) and s.get("threads") == 77, 30)
+    check(c.agent.poll() is None, "the agent died")
+    log(f"    helper {pids[-1]} killed, {new[0]} serves now")
+    c.release(name)
+    c.wait_task(name, ["TASK_FINISHED"], 60)
+    wait_for("the agent's log to report the restart",
+             lambda: "it was killed and is started again" in c.agent_log(), 30)
+
+
 @scenario
 def scenario_agent_recovery(c):
     """An agent killed with SIGKILL between prepare and cleanup recovers
@@ -837,9 +936,12 @@ def scenario_agent_recovery(c):
     config = c.records("isolator_prepare", task=name)[-1]["input"]["container_config"]
     recovers_before = len(c.records("isolator_recover"))
 
+    helpers_before = [p for p in service_pids(c) if pid_alive(p)]
     c.kill_agent()
     check(not c.records("isolator_cleanup", container_id=container),
           "cleanup ran before the agent was killed")
+    wait_for("the killed agent's service helper to exit (end of its input)",
+             lambda: not any(pid_alive(p) for p in helpers_before), 30)
     wait_for("the master to see the agent go", lambda: not c.master_sees_agent(), 60)
     c.start_agent()
     recovered = wait_for("the restarted agent's recover call",
@@ -861,6 +963,8 @@ def scenario_agent_recovery(c):
           and cleanup_config.get("task_info", {}).get("name") == name,
           f"cleanup after recovery did not receive the ContainerConfig: {cleaned['input']}")
     check(c.agent.poll() is None, "the restarted agent died")
+    check([p for p in service_pids(c) if pid_alive(p)],
+          "the restarted agent runs no service helper")
 
 
 # --- Main --------------------------------------------------------------------
