@@ -451,8 +451,9 @@ impl Runner {
 }
 
 fn timed_out(invocation: &Invocation<'_>, still_alive: bool) -> CallError {
-    // A wait shorter than that is scheduling noise, not a queue.
-    let queued = if invocation.queued >= Duration::from_millis(10) {
+    // Said when it took a real part of the timeout; a shorter wait is
+    // scheduling noise (a slot freed while the call looked for one).
+    let queued = if invocation.queued >= (invocation.timeout / 10).max(Duration::from_millis(10)) {
         format!(
             " (of which {} waiting for a command slot)",
             seconds(invocation.queued)

@@ -647,6 +647,7 @@ fn helper_process() {
     match std::env::var(HELPER_ENV).as_deref() {
         Ok("checkpoint") => crate::state::checkpoint_forever(),
         Ok("calls") => crate::crash::calls_forever(),
+        Ok("service") => crate::service::serve_forever(),
         _ => {}
     }
 }
