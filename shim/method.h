@@ -69,6 +69,7 @@ enum class ModuleGauge : uint8_t
   kOutlived = 3,
   kServiceUp = 4,
   kServiceRestarts = 5,
+  kServiceBadLines = 6,
 };
 
 }  // namespace mesos_command_modules

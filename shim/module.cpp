@@ -181,6 +181,8 @@ CommandModule::CommandModule(RustModule _rust)
         prefix + "service_up", gauge(ModuleGauge::kServiceUp)));
     addMetric(process::metrics::PullGauge(
         prefix + "service_restarts", gauge(ModuleGauge::kServiceRestarts)));
+    addMetric(process::metrics::PullGauge(
+        prefix + "service_bad_lines", gauge(ModuleGauge::kServiceBadLines)));
   }
 }
 

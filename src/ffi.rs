@@ -110,7 +110,8 @@ pub mod bridge {
         /// their call and are not reaped yet, 3 = commands that outlived
         /// their call since the module was created, 4 = 1 while the
         /// service helper is up, 5 = how many times the service helper was
-        /// started again.
+        /// started again, 6 = lines of the helper's output that were not a
+        /// response to a pending request.
         fn module_gauge(self: &Module, gauge: u8) -> u64;
 
         /// Whether the module has a service helper (`service_command`).
@@ -379,6 +380,7 @@ impl Module {
             3 => outlived.adopted(),
             4 => self.core.service().map_or(0, |s| u64::from(s.is_up())),
             5 => self.core.service().map_or(0, |s| s.restarts()),
+            6 => self.core.service().map_or(0, |s| s.bad_lines()),
             _ => 0,
         }
     }

@@ -525,3 +525,45 @@ fn a_launched_containers_watch_runs_at_once_and_then_every_period() {
     );
     assert!(eventually(Duration::from_secs(2), || iso.active_watches() == 0));
 }
+
+/// An error of the module itself never fails a watch (Mesos destroys the
+/// container on a failed watch) nor a recover (Mesos exits): a watch whose
+/// container id cannot be read never completes, a recover whose arguments
+/// are not what Mesos passes succeeds; both are logged and counted.
+#[test]
+fn internal_errors_never_fail_a_watch_or_a_recover() {
+    let s = Scratch::new();
+    let cmd = s.script("cmd", "echo '{}' > \"$2\"");
+    let iso = Arc::new(s.isolator(&[
+        ("isolator_watch_command", cmd.to_str().unwrap()),
+        ("isolator_recover_command", cmd.to_str().unwrap()),
+    ]));
+    let (tx, rx) = mpsc::channel();
+    iso.spawn_call(
+        Method::IsolatorWatch,
+        vec![r#"{"no_value":1}"#.to_string()],
+        move |outcome| {
+            let _ = tx.send(outcome);
+        },
+    );
+    assert!(
+        rx.recv_timeout(Duration::from_secs(2)).unwrap().is_none(),
+        "a watch that cannot be run is abandoned, never failed"
+    );
+    assert_eq!(iso.metrics().stats(Method::IsolatorWatch).errors, 1);
+
+    let (tx, rx) = mpsc::channel();
+    // One argument where Mesos passes two.
+    iso.spawn_call(
+        Method::IsolatorRecover,
+        vec!["[]".to_string()],
+        move |outcome| {
+            let _ = tx.send(outcome);
+        },
+    );
+    let recovered = rx.recv_timeout(Duration::from_secs(2)).unwrap().unwrap();
+    assert_eq!(recovered.answer, Answer::None, "recover still succeeds");
+    let failure = recovered.failure.expect("the error is kept");
+    assert_eq!(failure.kind, ErrorKind::Internal);
+    assert!(failure.message.contains("takes 2 arguments"), "{failure}");
+}

@@ -416,7 +416,9 @@ pub fn serve_forever() {
         mesos_command_modules::StateMode::Checkpointed,
     )
     .unwrap();
-    let _ = runtime().block_on(module.service().unwrap().wait_up(Duration::from_secs(10)));
+    if runtime().block_on(module.service().unwrap().wait_up(Duration::from_secs(10))) {
+        std::fs::write(var("MCM_UP"), "up").unwrap();
+    }
     loop {
         std::thread::park();
     }
@@ -428,15 +430,20 @@ fn a_killed_agents_helper_is_killed_when_the_next_agent_loads_the_module() {
     let stubborn = helper(&sc, "stubborn");
     let temp = sc.scratch.temp_dir();
     let state = sc.scratch.state_dir();
+    let up = sc.path().join("up");
     let mut agent = start_helper(
         "service",
         &[
             ("MCM_TEMP", &temp),
             ("MCM_STATE", &state),
             ("MCM_SERVICE", &stubborn),
+            ("MCM_UP", &up),
         ],
     );
     let pid = sc.wait_for_pids(1)[0];
+    // Killed once its helper serves (before, the helper could die of
+    // writing to its dead agent).
+    assert!(eventually(Duration::from_secs(10), || up.exists()));
     agent.kill().unwrap();
     agent.wait().unwrap();
     // It ignores the end of its input: it outlives its agent...
