@@ -11,6 +11,8 @@
 //! failing, its `message` the cause. Ids are the module's; answers may
 //! come in any order.
 
+use serde::{Deserialize, Deserializer};
+use serde_json::value::RawValue;
 use serde_json::Value;
 
 use crate::method::{Method, ModuleKind};
@@ -56,23 +58,44 @@ pub struct Response {
     pub outcome: Result<Vec<u8>, String>,
 }
 
+/// A response line as sent: `result` kept as its text (`null` included),
+/// so that it is parsed once, by the method's own validation.
+#[derive(Deserialize)]
+struct Line<'a> {
+    #[serde(borrow)]
+    jsonrpc: Option<&'a str>,
+    id: Option<Value>,
+    #[serde(default, borrow, deserialize_with = "present")]
+    result: Option<&'a RawValue>,
+    #[serde(default, deserialize_with = "present_value")]
+    error: Option<Value>,
+}
+
+/// A member that is there, `null` included (serde reads `null` as an
+/// absent `Option` otherwise).
+fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<&'de RawValue>, D::Error> {
+    <&RawValue>::deserialize(d).map(Some)
+}
+
+fn present_value<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
+    Value::deserialize(d).map(Some)
+}
+
 /// Parses one line of the helper's standard output.
 pub fn response(line: &[u8]) -> Result<Response, String> {
-    let value: Value =
-        serde_json::from_slice(line).map_err(|e| format!("not a JSON object: {e}"))?;
-    let Value::Object(mut object) = value else {
-        return Err("not a JSON object".to_string());
-    };
-    if object.get("jsonrpc").and_then(Value::as_str) != Some("2.0") {
+    let line: Line<'_> =
+        serde_json::from_slice(line).map_err(|e| format!("not a JSON-RPC object: {e}"))?;
+    if line.jsonrpc != Some("2.0") {
         return Err("\"jsonrpc\" is not \"2.0\"".to_string());
     }
-    let id = object
-        .get("id")
+    let id = line
+        .id
+        .as_ref()
         .and_then(Value::as_u64)
         .ok_or("\"id\" is not one of the module's request ids (a whole number)")?;
-    let outcome = match (object.remove("result"), object.remove("error")) {
-        (Some(Value::Null), None) => Ok(Vec::new()),
-        (Some(result), None) => Ok(result.to_string().into_bytes()),
+    let outcome = match (line.result, line.error) {
+        (Some(result), None) if result.get() == "null" => Ok(Vec::new()),
+        (Some(result), None) => Ok(result.get().as_bytes().to_vec()),
         (None, Some(error)) => Err(error_message(&error)),
         (Some(_), Some(_)) => return Err("has both \"result\" and \"error\"".to_string()),
         (None, None) => return Err("has neither \"result\" nor \"error\"".to_string()),
@@ -130,8 +153,8 @@ mod tests {
                 .unwrap();
         assert_eq!(failed.outcome, Err("no: x".to_string()));
         for (line, problem) in [
-            (&b"garbage"[..], "not a JSON object"),
-            (b"[1]", "not a JSON object"),
+            (&b"garbage"[..], "not a JSON-RPC object"),
+            (b"[1]", "not a JSON-RPC object"),
             (br#"{"id":1,"result":1}"#, "\"jsonrpc\" is not \"2.0\""),
             (br#"{"jsonrpc":"2.0","id":"a","result":1}"#, "\"id\" is not"),
             (br#"{"jsonrpc":"2.0","id":1}"#, "neither"),
