@@ -312,9 +312,13 @@ async fn supervise(shared: Arc<Shared>) {
                 if started.elapsed() >= STABLE_AFTER {
                     backoff = FIRST_BACKOFF;
                 }
+                let killed = if matches!(down, Down::Exited) {
+                    ""
+                } else {
+                    "; it was killed"
+                };
                 log::warn!(
-                    "{label} \"{display}\" {cause}{ended}; it was killed and is started again \
-                     in {}",
+                    "{label} \"{display}\" {cause}{ended}{killed}; it is started again in {}",
                     seconds(backoff)
                 );
             }

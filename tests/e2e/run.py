@@ -408,9 +408,7 @@ class Cluster:
             f"--work_dir={self.root / 'agent' / 'work'}",
             f"--runtime_dir={self.root / 'agent' / 'runtime'}",
             f"--fetcher_cache_dir={self.root / 'agent' / 'fetch'}",
-            f"--modules=file://{self.root / 'agent-modules.json'}",
-            f"--hooks={HOOK}",
-            f"--isolation=filesystem/posix,{ISOLATOR},{SERVICE_ISOLATOR}",
+            *self.agent_module_flags(),
             "--launcher=posix",
             "--no-systemd_enable_support",
             f"--launcher_dir={self.mesos.launcher_dir}",
@@ -424,6 +422,13 @@ class Cluster:
             args.append("--no-switch_user")
         self.agent = self.procs.start(args, self.agent_log_path())
         wait_for("the agent to register with the master", self.agent_registered, 90)
+
+    def agent_module_flags(self):
+        """The agent's flags that load the modules (measure.py loads
+        others)."""
+        return [f"--modules=file://{self.root / 'agent-modules.json'}",
+                f"--hooks={HOOK}",
+                f"--isolation=filesystem/posix,{ISOLATOR},{SERVICE_ISOLATOR}"]
 
     def agent_registered(self):
         self.check_alive(self.agent, "agent")
@@ -921,7 +926,7 @@ def scenario_service_helper_killed(c):
     c.release(name)
     c.wait_task(name, ["TASK_FINISHED"], 60)
     wait_for("the agent's log to report the restart",
-             lambda: "it was killed and is started again" in c.agent_log(), 30)
+             lambda: "exited (killed by signal 9); it is started again" in c.agent_log(), 30)
 
 
 @scenario

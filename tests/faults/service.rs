@@ -161,7 +161,7 @@ fn a_helper_that_crashes_is_restarted_and_the_call_in_flight_fails_clearly() {
     assert_eq!(
         logged(
             log::Level::Warn,
-            "exited (exit status 3); it was killed and is started again"
+            "exited (exit status 3); it is started again in 0.1s"
         )
         .len(),
         1
