@@ -759,12 +759,10 @@ fn the_same_seed_gives_the_same_containers() {
     assert_ne!(first, ids("12"));
 }
 
-#[test]
-fn json_lines_describe_every_call_and_the_result() {
-    let s = Scratch::new();
-    let manifest = checkout().join("examples/modules.json");
+/// `simulate --json --restart` of `manifest`, which must succeed: its lines.
+fn json_lines_with_a_restart(s: &Scratch, manifest: &Path) -> Vec<Value> {
     let out = tool(
-        &s,
+        s,
         &[
             "simulate",
             manifest.to_str().unwrap(),
@@ -773,10 +771,17 @@ fn json_lines_describe_every_call_and_the_result() {
         ],
     );
     assert!(out.status.success(), "{}", text(&out.stderr));
-    let lines: Vec<Value> = text(&out.stdout)
+    text(&out.stdout)
         .lines()
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
-        .collect();
+        .collect()
+}
+
+#[test]
+fn json_lines_describe_every_call_and_the_result() {
+    let s = Scratch::new();
+    let manifest = checkout().join("examples/modules.json");
+    let lines = json_lines_with_a_restart(&s, &manifest);
     let kinds: BTreeSet<&str> = lines.iter().map(|l| l["type"].as_str().unwrap()).collect();
     assert_eq!(
         kinds,
@@ -873,20 +878,7 @@ fn commands_are_run_from_their_configured_paths_with_no_relocate() {
 fn the_service_example_runs_through_its_helper_across_an_agent_restart() {
     let s = Scratch::new();
     let manifest = checkout().join("examples/service/modules.json");
-    let out = tool(
-        &s,
-        &[
-            "simulate",
-            manifest.to_str().unwrap(),
-            "--json",
-            "--restart",
-        ],
-    );
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    let lines: Vec<Value> = text(&out.stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
-        .collect();
+    let lines = json_lines_with_a_restart(&s, &manifest);
     let result = lines.iter().find(|l| l["type"] == "result").unwrap();
     assert_eq!(result["success"], true, "{result}");
     assert_eq!(result["restarts"], 1);

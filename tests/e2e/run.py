@@ -589,6 +589,22 @@ def scenario(fn):
     return fn
 
 
+def fails_with(c, name, message):
+    """Task `name` ends TASK_FAILED, and its TASK_FAILED update carries
+    `message` (from a watch's limitation)."""
+    task = c.wait_task(name, ["TASK_FAILED", "TASK_FINISHED", "TASK_KILLED", "TASK_LOST",
+                              "TASK_ERROR", "TASK_GONE"], 120)
+    check(task["state"] == "TASK_FAILED",
+          f"the limited task {name} ended {task['state']}, expected TASK_FAILED")
+    # /state shows no status message; mesos-execute prints every update's.
+    output = wait_for("mesos-execute to print the TASK_FAILED update",
+                      lambda: "TASK_FAILED" in c.execute_output(name) and c.execute_output(name),
+                      30)
+    failed = output[output.index("TASK_FAILED"):]
+    check(message in failed,
+          f"the TASK_FAILED update does not carry the limitation's message:\n{failed}")
+
+
 def container_of(c, name):
     """The container id of command task `name`, from its prepare call."""
     return c.wait_record("isolator_prepare", task=name)["container_id"]
@@ -721,17 +737,7 @@ def scenario_watch_limitation(c):
     the command's message."""
     name = "e2e-limit"
     c.launch(name, c.waiting_command(name, output="echo limited"))
-    task = c.wait_task(name, ["TASK_FAILED", "TASK_FINISHED", "TASK_KILLED", "TASK_LOST",
-                              "TASK_ERROR", "TASK_GONE"], 120)
-    check(task["state"] == "TASK_FAILED",
-          f"the limited task ended {task['state']}, expected TASK_FAILED")
-    # /state shows no status message; mesos-execute prints every update's.
-    output = wait_for("mesos-execute to print the TASK_FAILED update",
-                      lambda: "TASK_FAILED" in c.execute_output(name) and c.execute_output(name),
-                      30)
-    failed = output[output.index("TASK_FAILED"):]
-    check(LIMITATION_MESSAGE in failed,
-          f"the TASK_FAILED update does not carry the command's message:\n{failed}")
+    fails_with(c, name, LIMITATION_MESSAGE)
     container = container_of(c, name)
     c.wait_record("isolator_cleanup", container_id=container, timeout=60)
 
@@ -893,15 +899,7 @@ def scenario_service_watch_limitation(c):
     the task fails with the helper's message."""
     name = "e2e-svc-limit"
     c.launch(name, c.waiting_command(name))
-    task = c.wait_task(name, ["TASK_FAILED", "TASK_FINISHED", "TASK_KILLED", "TASK_LOST",
-                              "TASK_ERROR", "TASK_GONE"], 120)
-    check(task["state"] == "TASK_FAILED",
-          f"the task limited by the helper ended {task['state']}, expected TASK_FAILED")
-    output = wait_for("mesos-execute to print the TASK_FAILED update",
-                      lambda: "TASK_FAILED" in c.execute_output(name) and c.execute_output(name),
-                      30)
-    check(SERVICE_LIMITATION in output[output.index("TASK_FAILED"):],
-          f"the TASK_FAILED update does not carry the helper's message:\n{output}")
+    fails_with(c, name, SERVICE_LIMITATION)
 
 
 @scenario

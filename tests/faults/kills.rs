@@ -21,6 +21,25 @@ pub const LABELS_DOC: &str = "slave_run_task_label_decorator/command-task.json";
 pub const LONG_TASK_ID: &str =
     r#"{"container_id":{"value":"5d863b27-579a-4a18-84fd-568d0f4eeffc"}}"#;
 
+/// Prepares the container of `isolator_prepare/long-task.json` and starts
+/// its watch the way the shim does.
+pub fn watch_long_task(
+    sc: &Scenario,
+    iso: &std::sync::Arc<mesos_command_modules::Module>,
+) -> std::sync::mpsc::Receiver<(Option<Outcome>, Duration)> {
+    let prepared = sc.call(
+        iso,
+        Method::IsolatorPrepare,
+        &fixture("isolator_prepare/long-task.json"),
+    );
+    assert_eq!(prepared.answer, Answer::None);
+    sc.spawn(
+        iso,
+        Method::IsolatorWatch,
+        &fixture("isolator_watch/container.json"),
+    )
+}
+
 pub fn error(outcome: &Outcome) -> &CallError {
     match &outcome.answer {
         Answer::Error(e) => e,
@@ -236,17 +255,7 @@ fn a_cancelled_call_kills_its_whole_tree() {
         // until cleanup.
         ("isolator_watch_frequence", "0.2"),
     ]);
-    let prepared = sc.call(
-        &iso,
-        Method::IsolatorPrepare,
-        &fixture("isolator_prepare/long-task.json"),
-    );
-    assert_eq!(prepared.answer, Answer::None);
-    let rx = sc.spawn(
-        &iso,
-        Method::IsolatorWatch,
-        &fixture("isolator_watch/container.json"),
-    );
+    let rx = watch_long_task(&sc, &iso);
     let (_, daemon) = escaped_daemon(&sc);
     // Cleanup stops the watch in the middle of its command.
     let cleaned = sc.call(&iso, Method::IsolatorCleanup, LONG_TASK_ID);

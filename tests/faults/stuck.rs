@@ -11,7 +11,9 @@ use mesos_command_modules::{Answer, ErrorKind, Method};
 
 use crate::common::{eventually, fixture};
 use crate::harness::{cgroups, logged, Scenario};
-use crate::kills::{error, LABELS, LABELS_COMMAND, LABELS_DOC, LABELS_TIMEOUT, LONG_TASK_ID};
+use crate::kills::{
+    error, watch_long_task, LABELS, LABELS_COMMAND, LABELS_DOC, LABELS_TIMEOUT, LONG_TASK_ID,
+};
 
 /// A script that writes its freezer cgroup's directory to `record`, then
 /// freezes that cgroup, itself included.
@@ -110,17 +112,7 @@ fn stopping_a_watch_whose_command_is_frozen_does_not_wait_for_it() {
         ("isolator_watch_timeout", "30"),
         ("isolator_watch_frequence", "0.2"),
     ]);
-    let prepared = sc.call(
-        &iso,
-        Method::IsolatorPrepare,
-        &fixture("isolator_prepare/long-task.json"),
-    );
-    assert_eq!(prepared.answer, Answer::None);
-    let rx = sc.spawn(
-        &iso,
-        Method::IsolatorWatch,
-        &fixture("isolator_watch/container.json"),
-    );
+    let rx = watch_long_task(&sc, &iso);
     assert!(eventually(Duration::from_secs(5), || frozen(&record)));
     // Cleanup stops the watch: dropping its frozen command must not hold a
     // runtime thread, so that the cleanup and other calls go on.
