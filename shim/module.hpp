@@ -11,6 +11,7 @@
 #include <exception>
 #include <memory>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -126,6 +127,14 @@ public:
 
       process::Future<T> result = answer<process::Future<T>>(outcome);
 
+      // Completed during `call_async` itself (a method without a command):
+      // the future has not been handed to Mesos yet, so it is set here, as
+      // a C++ isolator returns a ready future, without a dispatch.
+      if (std::this_thread::get_id() == caller) {
+        completed->associate(result);
+        return;
+      }
+
       process::dispatch(pid, [completed, result]() {
         completed->associate(result);
       });
@@ -143,6 +152,11 @@ private:
   std::shared_ptr<process::Promise<T>> promise;
   const process::UPID pid;
   Option<DurationTimer> timer;
+
+  // The thread that made the call: a completion on it can only come from
+  // within `call_async` (the core completes later calls on its own
+  // threads).
+  const std::thread::id caller = std::this_thread::get_id();
 };
 
 
