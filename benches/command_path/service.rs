@@ -75,6 +75,25 @@ fn service_usage(dirs: &ModuleDirs, helper: &Path, extra: &[(&'static str, Strin
     }
 }
 
+/// `helper` with its standard input and output piped to us, outside the
+/// module.
+fn start_helper(
+    helper: &Path,
+) -> (
+    std::process::Child,
+    std::process::ChildStdin,
+    std::process::ChildStdout,
+) {
+    let mut child = Command::new(helper)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("start the helper");
+    let stdin = child.stdin.take().expect("stdin");
+    let stdout = child.stdout.take().expect("stdout");
+    (child, stdin, stdout)
+}
+
 /// The least a message to the helper costs: a request written and its
 /// response read on the calling thread, blocking, with nothing else (no
 /// runtime, no timeout, no validation).
@@ -88,13 +107,8 @@ struct MessageFloor {
 
 impl MessageFloor {
     fn new(helper: &Path) -> MessageFloor {
-        let mut child = Command::new(helper)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("start the helper");
-        let stdin = child.stdin.take().expect("stdin");
-        let stdout = BufReader::new(child.stdout.take().expect("stdout"));
+        let (child, stdin, stdout) = start_helper(helper);
+        let stdout = BufReader::new(stdout);
         let document = format!(
             r#"{{"container_config":{},"container_id":{}}}"#,
             container_config(),
@@ -146,13 +160,8 @@ impl AsyncFloor {
     fn new(helper: &Path, request: &[u8]) -> AsyncFloor {
         use std::os::fd::OwnedFd;
         use tokio::io::AsyncBufReadExt;
-        let mut child = Command::new(helper)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("start the helper");
-        let stdin = child.stdin.take().expect("stdin");
-        let stdout = OwnedFd::from(child.stdout.take().expect("stdout"));
+        let (child, stdin, stdout) = start_helper(helper);
+        let stdout = OwnedFd::from(stdout);
         let (tx, answers) = std::sync::mpsc::channel();
         let runtime = mesos_command_modules::runtime::runtime();
         runtime.spawn(async move {
