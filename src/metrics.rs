@@ -56,6 +56,16 @@ impl Metrics {
         m.max_micros.fetch_max(micros, Ordering::Relaxed);
     }
 
+    /// Records an error of `method` that ran no command (an error of the
+    /// module itself): counted in its errors, not in its calls.
+    pub fn record_error(&self, method: Method, kind: ErrorKind) {
+        let m = &self.methods[method as usize];
+        m.errors.fetch_add(1, Ordering::Relaxed);
+        if kind == ErrorKind::Timeout {
+            m.timeouts.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
     /// One counter ([`CALLS`], [`ERRORS`] or [`TIMEOUTS`]); 0 for others.
     pub fn value(&self, method: Method, counter: u8) -> u64 {
         let m = &self.methods[method as usize];

@@ -302,15 +302,15 @@ impl Module {
     /// method's documented failure meaning, as for a failed command. So
     /// `recover` carries on (Mesos would exit at every restart), `usage`
     /// answers empty statistics, and `watch` never completes (a failed
-    /// watch destroys a healthy container): `None`. Logged and counted as
-    /// an error of the method.
+    /// watch destroys a healthy container): `None`. Logged, and counted in
+    /// the method's errors (not in its calls: no command ran).
     pub fn internal_failure(
         &self,
         method: Method,
         error: CallError,
         duration: Duration,
     ) -> Option<Outcome> {
-        self.metrics.record(method, duration, Some(error.kind));
+        self.metrics.record_error(method, error.kind);
         let outcome = self.failed_internally(method, error, duration);
         (method.contract().on_failure != OnFailure::KeepWatching).then_some(outcome)
     }
