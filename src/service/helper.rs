@@ -198,13 +198,20 @@ impl Helper {
     /// Waits until the helper stops serving, for whatever reason.
     pub(super) async fn until_down(&mut self, shared: &Shared) -> Down {
         let mut closing = shared.closing.subscribe();
-        let down = tokio::select! {
-            _ = self.tree.exited() => Down::Exited,
-            _ = &mut self.stdout_closed => Down::StdoutClosed,
-            _ = shared.restart_now.notified() => {
-                Down::Unanswered(shared.unanswered.load(Ordering::Relaxed))
+        let down = loop {
+            tokio::select! {
+                _ = self.tree.exited() => break Down::Exited,
+                _ = &mut self.stdout_closed => break Down::StdoutClosed,
+                _ = shared.restart_now.notified() => {
+                    // A permit left from the helper before this one (the
+                    // count restarts at each start) is not this one's fault.
+                    let row = shared.unanswered.load(Ordering::Relaxed);
+                    if row >= shared.config.unanswered_limit {
+                        break Down::Unanswered(row);
+                    }
+                }
+                _ = closing.wait_for(|&closed| closed) => break Down::Closing,
             }
-            _ = closing.wait_for(|&closed| closed) => Down::Closing,
         };
         if matches!(down, Down::StdoutClosed) {
             // A helper that exits closes its output too: say which.
