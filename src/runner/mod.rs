@@ -204,8 +204,21 @@ impl Runner {
         stdin: std::fs::File,
         env: &[(&str, &str)],
     ) -> std::io::Result<(Tree, Pipes)> {
+        self.spawn_tree(program, &[], stdin, env, display)
+    }
+
+    /// Spawns `program` with `args` in a fresh call cgroup (where
+    /// containment allows), as the tree that owns it until it is reaped.
+    fn spawn_tree(
+        &self,
+        program: &Path,
+        args: &[&Path],
+        stdin: std::fs::File,
+        env: &[(&str, &str)],
+        display: &str,
+    ) -> std::io::Result<(Tree, Pipes)> {
         let cgroup = self.containment.call_cgroup();
-        let (process, pipes) = Process::spawn(program, &[], stdin, env, cgroup.as_ref())?;
+        let (process, pipes) = Process::spawn(program, args, stdin, env, cgroup.as_ref())?;
         Ok((Tree::new(process, cgroup, display, &self.outlived), pipes))
     }
 
@@ -265,16 +278,15 @@ impl Runner {
         // Whatever the command does, the run returns by then.
         let bound = tokio::time::Instant::now() + timeout + self.kill_grace + KILL_MARGIN;
         let (files, stdin) = self.files.create(invocation.input)?;
-        let cgroup = self.containment.call_cgroup();
-        let (process, pipes) = Process::spawn(
-            invocation.program,
-            &[&files.input, &files.output, &files.error],
-            stdin,
-            invocation.env,
-            cgroup.as_ref(),
-        )
-        .map_err(|e| could_not_start(display, &e))?;
-        let mut tree = Tree::new(process, cgroup, display, &self.outlived);
+        let (mut tree, pipes) = self
+            .spawn_tree(
+                invocation.program,
+                &[&files.input, &files.output, &files.error],
+                stdin,
+                invocation.env,
+                display,
+            )
+            .map_err(|e| could_not_start(display, &e))?;
         report.pid = Some(tree.pid());
         report.contained = tree.contained();
 
