@@ -60,18 +60,6 @@ enum class Counter : uint8_t
   kTimeouts = 2,
 };
 
-// The gauges of a module as a whole, as `module_gauge` numbers them.
-enum class ModuleGauge : uint8_t
-{
-  kRunning = 0,
-  kQueued = 1,
-  kUnreaped = 2,
-  kOutlived = 3,
-  kServiceUp = 4,
-  kServiceRestarts = 5,
-  kServiceBadLines = 6,
-};
-
 }  // namespace mesos_command_modules
 
 #endif  // MESOS_COMMAND_MODULES_SHIM_METHOD_H_

@@ -159,30 +159,15 @@ CommandModule::CommandModule(RustModule _rust)
     timers[index] = timer;
   }
 
-  // The module's own gauges (see `module_gauge` in src/ffi.rs).
+  // The module's own gauges: which, and their names, are the core's.
   const std::string prefix = "command_modules/" + moduleName + "/";
   const RustModule module = rust;
-  auto gauge = [module](ModuleGauge which) {
-    return [module, which]() -> process::Future<double> {
-      return static_cast<double>(
-          (*module)->module_gauge(static_cast<uint8_t>(which)));
-    };
-  };
-  addMetric(process::metrics::PullGauge(
-      prefix + "commands_running", gauge(ModuleGauge::kRunning)));
-  addMetric(process::metrics::PullGauge(
-      prefix + "calls_queued", gauge(ModuleGauge::kQueued)));
-  addMetric(process::metrics::PullGauge(
-      prefix + "commands_unreaped", gauge(ModuleGauge::kUnreaped)));
-  addMetric(process::metrics::PullGauge(
-      prefix + "commands_outlived", gauge(ModuleGauge::kOutlived)));
-  if ((*rust)->has_service()) {
+  foreach (uint8_t which, (*rust)->module_gauges()) {
     addMetric(process::metrics::PullGauge(
-        prefix + "service_up", gauge(ModuleGauge::kServiceUp)));
-    addMetric(process::metrics::PullGauge(
-        prefix + "service_restarts", gauge(ModuleGauge::kServiceRestarts)));
-    addMetric(process::metrics::PullGauge(
-        prefix + "service_bad_lines", gauge(ModuleGauge::kServiceBadLines)));
+        prefix + std::string(bridge::module_gauge_name(which)),
+        [module, which]() -> process::Future<double> {
+          return static_cast<double>((*module)->module_gauge(which));
+        }));
   }
 }
 

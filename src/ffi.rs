@@ -19,6 +19,7 @@ use std::time::Duration;
 
 use crate::error::{CallError, ErrorKind};
 use crate::method::{Method, ModuleKind};
+use crate::metrics::ModuleGauge;
 use crate::module::{Answer, Module as CoreModule, Outcome as CoreOutcome};
 use crate::panic::panic_message;
 
@@ -105,17 +106,13 @@ pub mod bridge {
         /// 2 = timeouts.
         fn metric_value(self: &Module, method: u8, counter: u8) -> u64;
 
-        /// Gauges of the module as a whole: `gauge` 0 = commands running,
-        /// 1 = calls waiting for a command slot, 2 = commands that outlived
-        /// their call and are not reaped yet, 3 = commands that outlived
-        /// their call since the module was created, 4 = 1 while the
-        /// service helper is up, 5 = how many times the service helper was
-        /// started again, 6 = lines of the helper's output that were not a
-        /// response to a pending request.
+        /// The gauges this module has (`metrics::ModuleGauge` numbers),
+        /// for the shim to register.
+        fn module_gauges(self: &Module) -> Vec<u8>;
+        /// A gauge's name, e.g. `commands_running`.
+        fn module_gauge_name(gauge: u8) -> &'static str;
+        /// A gauge's value now.
         fn module_gauge(self: &Module, gauge: u8) -> u64;
-
-        /// Whether the module has a service helper (`service_command`).
-        fn has_service(self: &Module) -> bool;
     }
 
     unsafe extern "C++" {
@@ -179,16 +176,23 @@ struct Delivery {
 
 impl Delivery {
     fn complete(mut self, outcome: bridge::Outcome) {
-        if let Some(completion) = self.completion.take() {
-            let mut completion = Some(completion);
-            let delivered = self.gate.pass(|| {
-                if let Some(completion) = completion.take() {
-                    bridge::complete(completion, outcome);
-                }
-            });
-            if !delivered {
-                std::mem::forget(completion);
+        self.release(Some(outcome));
+    }
+
+    /// Completes the shim's completion with `outcome`, or destroys it when
+    /// there is none, if the gate is open; forgets it otherwise.
+    fn release(&mut self, outcome: Option<bridge::Outcome>) {
+        let Some(completion) = self.completion.take() else {
+            return;
+        };
+        let mut completion = Some(completion);
+        let passed = self.gate.pass(|| {
+            if let (Some(completion), Some(outcome)) = (completion.take(), outcome) {
+                bridge::complete(completion, outcome);
             }
+        });
+        if !passed {
+            std::mem::forget(completion);
         }
     }
 }
@@ -197,13 +201,7 @@ impl Drop for Delivery {
     /// Destroyed undelivered (a watch that never reports): the shim's
     /// destructor abandons the promise, unless the module is shut down.
     fn drop(&mut self) {
-        if let Some(completion) = self.completion.take() {
-            let mut completion = Some(completion);
-            let dropped = self.gate.pass(|| drop(completion.take()));
-            if !dropped {
-                std::mem::forget(completion);
-            }
-        }
+        self.release(None);
     }
 }
 
@@ -338,6 +336,10 @@ fn create_module_with<'a>(
     })
 }
 
+fn module_gauge_name(gauge: u8) -> &'static str {
+    ModuleGauge::from_index(gauge).map_or("unknown", ModuleGauge::name)
+}
+
 fn method_key(method: u8) -> &'static str {
     Method::from_index(method).map_or("unknown", Method::key)
 }
@@ -370,23 +372,29 @@ impl Module {
         }
     }
 
+    fn module_gauges(&self) -> Vec<u8> {
+        let has_service = self.core.service().is_some();
+        ModuleGauge::ALL
+            .into_iter()
+            .filter(|g| g.applies(has_service))
+            .map(|g| g as u8)
+            .collect()
+    }
+
     fn module_gauge(&self, gauge: u8) -> u64 {
         let slots = self.core.slots();
         let outlived = self.core.runner().outlived();
-        match gauge {
-            0 => slots.running() as u64,
-            1 => slots.queued() as u64,
-            2 => outlived.pending(),
-            3 => outlived.adopted(),
-            4 => self.core.service().map_or(0, |s| u64::from(s.is_up())),
-            5 => self.core.service().map_or(0, |s| s.restarts()),
-            6 => self.core.service().map_or(0, |s| s.bad_lines()),
-            _ => 0,
+        let service = self.core.service();
+        match ModuleGauge::from_index(gauge) {
+            Some(ModuleGauge::CommandsRunning) => slots.running() as u64,
+            Some(ModuleGauge::CallsQueued) => slots.queued() as u64,
+            Some(ModuleGauge::CommandsUnreaped) => outlived.pending(),
+            Some(ModuleGauge::CommandsOutlived) => outlived.adopted(),
+            Some(ModuleGauge::ServiceUp) => service.map_or(0, |s| u64::from(s.is_up())),
+            Some(ModuleGauge::ServiceRestarts) => service.map_or(0, |s| s.restarts()),
+            Some(ModuleGauge::ServiceBadLines) => service.map_or(0, |s| s.bad_lines()),
+            None => 0,
         }
-    }
-
-    fn has_service(&self) -> bool {
-        self.core.service().is_some()
     }
 
     fn call_blocking(

@@ -15,6 +15,69 @@ pub const CALLS: u8 = 0;
 pub const ERRORS: u8 = 1;
 pub const TIMEOUTS: u8 = 2;
 
+/// The gauges of a module as a whole (beside its per-method counters),
+/// numbered for the bridge: the shim registers each one a module has as
+/// `command_modules/<module_name>/<name>`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum ModuleGauge {
+    /// Commands running now.
+    CommandsRunning = 0,
+    /// Calls waiting for a command slot now.
+    CallsQueued = 1,
+    /// Commands that outlived their call, not reaped yet.
+    CommandsUnreaped = 2,
+    /// Commands that outlived their call since the module was created.
+    CommandsOutlived = 3,
+    /// 1 while the service helper is up.
+    ServiceUp = 4,
+    /// Times the service helper was started again.
+    ServiceRestarts = 5,
+    /// Lines of the helper's output that were not a pending response.
+    ServiceBadLines = 6,
+}
+
+impl ModuleGauge {
+    pub const ALL: [ModuleGauge; 7] = [
+        ModuleGauge::CommandsRunning,
+        ModuleGauge::CallsQueued,
+        ModuleGauge::CommandsUnreaped,
+        ModuleGauge::CommandsOutlived,
+        ModuleGauge::ServiceUp,
+        ModuleGauge::ServiceRestarts,
+        ModuleGauge::ServiceBadLines,
+    ];
+
+    /// The metric's last path component.
+    pub fn name(self) -> &'static str {
+        match self {
+            ModuleGauge::CommandsRunning => "commands_running",
+            ModuleGauge::CallsQueued => "calls_queued",
+            ModuleGauge::CommandsUnreaped => "commands_unreaped",
+            ModuleGauge::CommandsOutlived => "commands_outlived",
+            ModuleGauge::ServiceUp => "service_up",
+            ModuleGauge::ServiceRestarts => "service_restarts",
+            ModuleGauge::ServiceBadLines => "service_bad_lines",
+        }
+    }
+
+    /// Whether a module has this gauge: the service's only with a helper.
+    pub fn applies(self, has_service: bool) -> bool {
+        has_service
+            || !matches!(
+                self,
+                ModuleGauge::ServiceUp
+                    | ModuleGauge::ServiceRestarts
+                    | ModuleGauge::ServiceBadLines
+            )
+    }
+
+    /// Converts a number received over the bridge.
+    pub fn from_index(index: u8) -> Option<ModuleGauge> {
+        ModuleGauge::ALL.get(usize::from(index)).copied()
+    }
+}
+
 #[derive(Debug, Default)]
 struct MethodMetrics {
     calls: AtomicU64,
@@ -108,5 +171,29 @@ mod tests {
         assert_eq!(s.total, Duration::from_millis(8));
         assert_eq!(s.max, Duration::from_millis(5));
         assert_eq!(m.value(Method::IsolatorUsage, CALLS), 0);
+    }
+
+    #[test]
+    fn module_gauges_are_numbered_in_order_and_service_ones_need_a_helper() {
+        for (i, g) in ModuleGauge::ALL.into_iter().enumerate() {
+            assert_eq!(g as usize, i);
+            assert_eq!(ModuleGauge::from_index(i as u8), Some(g));
+        }
+        assert_eq!(ModuleGauge::from_index(7), None);
+        let without: Vec<&str> = ModuleGauge::ALL
+            .into_iter()
+            .filter(|g| g.applies(false))
+            .map(ModuleGauge::name)
+            .collect();
+        assert_eq!(
+            without,
+            [
+                "commands_running",
+                "calls_queued",
+                "commands_unreaped",
+                "commands_outlived"
+            ]
+        );
+        assert!(ModuleGauge::ALL.into_iter().all(|g| g.applies(true)));
     }
 }

@@ -381,6 +381,14 @@ void testCreate(const Workspace& workspace, const std::string& command)
         methods.size() == 1 &&
             methods[0] == toIndex(Method::kHookSlaveRunTaskLabelDecorator),
         "configured_methods() lists exactly the configured method");
+    rust::Vec<uint8_t> gauges = module.module_gauges();
+    check(
+        gauges.size() == 4 &&
+            std::string(bridge::module_gauge_name(gauges[0])) ==
+                "commands_running" &&
+            module.module_gauge(gauges[0]) == 0,
+        "module_gauges() lists the four gauges of a module without a service "
+        "helper, named and read through the bridge");
   }
 
   // Each bad configuration, with the key its error must name.
