@@ -112,6 +112,28 @@ Try<mesos::Resources> parse<mesos::Resources>(const std::string& json)
 
 
 template <>
+Try<std::list<mesos::slave::QoSCorrection>>
+parse<std::list<mesos::slave::QoSCorrection>>(const std::string& json)
+{
+  Try<JSON::Array> array = JSON::parse<JSON::Array>(json);
+  if (array.isError()) {
+    return Error(array.error());
+  }
+
+  Try<google::protobuf::RepeatedPtrField<mesos::slave::QoSCorrection>>
+      corrections = protobuf::parse<
+          google::protobuf::RepeatedPtrField<mesos::slave::QoSCorrection>>(
+          array.get());
+  if (corrections.isError()) {
+    return Error(corrections.error());
+  }
+
+  return std::list<mesos::slave::QoSCorrection>(
+      corrections->begin(), corrections->end());
+}
+
+
+template <>
 Try<mesos::Attributes> parse<mesos::Attributes>(const std::string& json)
 {
   Try<JSON::Array> array = JSON::parse<JSON::Array>(json);

@@ -15,16 +15,19 @@
 
 #include <sys/types.h>
 
+#include <list>
 #include <map>
 #include <string>
 #include <vector>
 
+#include <glog/logging.h>
 #include <google/protobuf/map.h>
 #include <google/protobuf/message.h>
 #include <mesos/attributes.hpp>
 #include <mesos/mesos.hpp>
 #include <mesos/resources.hpp>
 #include <mesos/slave/isolator.hpp>
+#include <mesos/slave/oversubscription.hpp>
 #include <process/future.hpp>
 #include <stout/error.hpp>
 #include <stout/hashset.hpp>
@@ -101,6 +104,11 @@ Try<mesos::Resources> parse<mesos::Resources>(const std::string& json);
 template <>
 Try<mesos::Attributes> parse<mesos::Attributes>(const std::string& json);
 
+// A JSON array of `QoSCorrection`, as the QoS controller returns them.
+template <>
+Try<std::list<mesos::slave::QoSCorrection>>
+parse<std::list<mesos::slave::QoSCorrection>>(const std::string& json);
+
 // Methods returning `Nothing` have no output to parse.
 template <>
 Try<Nothing> parse<Nothing>(const std::string& json);
@@ -115,6 +123,15 @@ Result<T> decode(const bridge::Outcome& outcome)
   switch (outcome.disposition) {
     case bridge::Disposition::Value: {
       Try<T> value = parse<T>(std::string(outcome.json));
+      if (value.isError() && !outcome.fallback.empty()) {
+        // A check of Mesos's own that the core does not repeat refused the
+        // value: the core's fallback is the method's failure meaning.
+        LOG(ERROR) << "mesos-command-modules: Mesos refused the answer '"
+                   << std::string(outcome.json) << "' (" << value.error()
+                   << "); answering '" << std::string(outcome.fallback)
+                   << "' instead";
+        value = parse<T>(std::string(outcome.fallback));
+      }
       if (value.isError()) {
         return Error(value.error());
       }

@@ -34,10 +34,12 @@ enum class Method : uint8_t
   kIsolatorUsage = 16,
   kIsolatorStatus = 17,
   kIsolatorCleanup = 18,
+  kResourceEstimatorOversubscribable = 19,
+  kQoSControllerCorrections = 20,
 };
 
 // The number of methods; valid values are `0 .. kMethodCount - 1`.
-constexpr uint8_t kMethodCount = 19;
+constexpr uint8_t kMethodCount = 21;
 
 // The bridge's encoding of a method.
 constexpr uint8_t toIndex(Method method)
@@ -50,6 +52,8 @@ enum class ModuleKind : uint8_t
 {
   kHook = 0,
   kIsolator = 1,
+  kResourceEstimator = 2,
+  kQoSController = 3,
 };
 
 // The counters of `Module::metric_value`.

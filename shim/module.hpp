@@ -12,6 +12,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -232,6 +233,58 @@ public:
         (*rust)->call_async(toIndex(method), json, std::move(completion));
       } else {
         (*rust)->fail_async(toIndex(method), failure, std::move(completion));
+      }
+
+      return future;
+    } catch (const std::exception& e) {
+      return process::Failure(failureMessage(method, e.what()));
+    } catch (...) {
+      return process::Failure(failureMessage(method, "unknown exception"));
+    }
+  }
+
+  // Starts an asynchronous call whose one argument the agent gives later:
+  // `argument()` returns a future of it (the oversubscription modules'
+  // usage callback). The core's clock runs from now (`begin_call`), so the
+  // call is answered by its timeout even if that future never settles; the
+  // argument, or the reason there is none, is handed over when it settles.
+  // No exception leaves this function.
+  template <typename T, typename F>
+  process::Future<T> callAwaiting(Method method, const F& argument) noexcept
+  {
+    using Argument = typename std::result_of<F()>::type;
+    try {
+      std::shared_ptr<process::Promise<T>> promise(new process::Promise<T>());
+      process::Future<T> future = promise->future();
+
+      std::unique_ptr<bridge::Completion> completion(new PromiseCompletion<T>(
+          std::move(promise), process->self(), timerOf(method)));
+
+      std::shared_ptr<rust::Box<bridge::PendingCall>> pending(
+          new rust::Box<bridge::PendingCall>(
+              (*rust)->begin_call(toIndex(method), std::move(completion))));
+
+      try {
+        argument().onAny([pending, method](const Argument& settled) {
+          try {
+            if (settled.isReady()) {
+              (*pending)->supply(Arguments{toJson(settled.get())});
+            } else {
+              (*pending)->fail(failureMessage(
+                  method,
+                  settled.isFailed() ? settled.failure()
+                                     : "the agent discarded the request"));
+            }
+          } catch (const std::exception& e) {
+            (*pending)->fail(failureMessage(method, e.what()));
+          } catch (...) {
+            (*pending)->fail(failureMessage(method, "unknown exception"));
+          }
+        });
+      } catch (const std::exception& e) {
+        (*pending)->fail(failureMessage(method, e.what()));
+      } catch (...) {
+        (*pending)->fail(failureMessage(method, "unknown exception"));
       }
 
       return future;

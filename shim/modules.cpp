@@ -2,7 +2,8 @@
 // `com_criteo_mesos_CommandHook2` ... `com_criteo_mesos_CommandHook11`, and
 // the same eleven names for `CommandIsolator`, as the original module
 // registers them. Several names exist because Mesos loads one instance, with
-// one parameter set, per module name.
+// one parameter set, per module name. Then one resource estimator and one
+// QoS controller.
 //
 // A create function never throws and never aborts: an invalid configuration
 // is logged (Mesos discards the reason) and answered with nullptr, which
@@ -16,6 +17,8 @@
 #include <mesos/module.hpp>
 #include <mesos/module/hook.hpp>
 #include <mesos/module/isolator.hpp>
+#include <mesos/module/qos_controller.hpp>
+#include <mesos/module/resource_estimator.hpp>
 #include <mesos/slave/isolator.hpp>
 #include <process/owned.hpp>
 #include <stout/try.hpp>
@@ -24,6 +27,7 @@
 #include "mesos-command-modules/shim/isolator.hpp"
 #include "mesos-command-modules/shim/method.h"
 #include "mesos-command-modules/shim/module.hpp"
+#include "mesos-command-modules/shim/oversubscription.hpp"
 
 namespace mesos_command_modules {
 namespace {
@@ -43,35 +47,20 @@ Try<process::Owned<CommandModule>> createModule(
 }
 
 
-mesos::Hook* createHook(const char* symbol, const mesos::Parameters& parameters)
-{
-  try {
-    Try<process::Owned<CommandModule>> module =
-        createModule(ModuleKind::kHook, symbol, parameters);
-    if (module.isError()) {
-      return nullptr;
-    }
-    return new CommandHook(module.get());
-  } catch (const std::exception& e) {
-    LOG(ERROR) << "Failed to create module '" << symbol << "': " << e.what();
-  } catch (...) {
-    LOG(ERROR) << "Failed to create module '" << symbol << "'";
-  }
-  return nullptr;
-}
-
-
-mesos::slave::Isolator* createIsolator(
+// Creates the module `Object` of `kind` around a new `CommandModule`.
+template <typename Interface, typename Object>
+Interface* createWith(
+    ModuleKind kind,
     const char* symbol,
     const mesos::Parameters& parameters)
 {
   try {
     Try<process::Owned<CommandModule>> module =
-        createModule(ModuleKind::kIsolator, symbol, parameters);
+        createModule(kind, symbol, parameters);
     if (module.isError()) {
       return nullptr;
     }
-    return new CommandIsolator(module.get());
+    return new Object(module.get());
   } catch (const std::exception& e) {
     LOG(ERROR) << "Failed to create module '" << symbol << "': " << e.what();
   } catch (...) {
@@ -87,29 +76,34 @@ mesos::slave::Isolator* createIsolator(
 // Declares the hook module `NAME`. Its create function passes `NAME` to the
 // core, which reports it in messages. Mesos only requires the author fields
 // to be non-null; the project has no contact address to put there.
-#define COMMAND_HOOK_MODULE(NAME)                                    \
-  mesos::modules::Module<mesos::Hook> NAME(                          \
-      MESOS_MODULE_API_VERSION,                                      \
-      MESOS_VERSION,                                                 \
-      "mesos-command-modules",                                       \
-      "",                                                            \
-      "Hook delegating every call to an external command",           \
-      nullptr,                                                       \
-      [](const mesos::Parameters& parameters) -> mesos::Hook* {      \
-        return mesos_command_modules::createHook(#NAME, parameters); \
+#define COMMAND_HOOK_MODULE(NAME)                                             \
+  mesos::modules::Module<mesos::Hook> NAME(                                   \
+      MESOS_MODULE_API_VERSION,                                               \
+      MESOS_VERSION,                                                          \
+      "mesos-command-modules",                                                \
+      "",                                                                     \
+      "Hook delegating every call to an external command",                    \
+      nullptr,                                                                \
+      [](const mesos::Parameters& parameters) -> mesos::Hook* {               \
+        return mesos_command_modules::                                        \
+            createWith<mesos::Hook, mesos_command_modules::CommandHook>(      \
+                mesos_command_modules::ModuleKind::kHook, #NAME, parameters); \
       })
 
 // Declares the isolator module `NAME`.
-#define COMMAND_ISOLATOR_MODULE(NAME)                                      \
-  mesos::modules::Module<mesos::slave::Isolator> NAME(                     \
-      MESOS_MODULE_API_VERSION,                                            \
-      MESOS_VERSION,                                                       \
-      "mesos-command-modules",                                             \
-      "",                                                                  \
-      "Isolator delegating every call to an external command",             \
-      nullptr,                                                             \
-      [](const mesos::Parameters& parameters) -> mesos::slave::Isolator* { \
-        return mesos_command_modules::createIsolator(#NAME, parameters);   \
+#define COMMAND_ISOLATOR_MODULE(NAME)                                         \
+  mesos::modules::Module<mesos::slave::Isolator> NAME(                        \
+      MESOS_MODULE_API_VERSION,                                               \
+      MESOS_VERSION,                                                          \
+      "mesos-command-modules",                                                \
+      "",                                                                     \
+      "Isolator delegating every call to an external command",                \
+      nullptr,                                                                \
+      [](const mesos::Parameters& parameters) -> mesos::slave::Isolator* {    \
+        return mesos_command_modules::createWith<                             \
+            mesos::slave::Isolator,                                           \
+            mesos_command_modules::CommandIsolator>(                          \
+            mesos_command_modules::ModuleKind::kIsolator, #NAME, parameters); \
       })
 
 COMMAND_HOOK_MODULE(com_criteo_mesos_CommandHook);
@@ -135,3 +129,42 @@ COMMAND_ISOLATOR_MODULE(com_criteo_mesos_CommandIsolator8);
 COMMAND_ISOLATOR_MODULE(com_criteo_mesos_CommandIsolator9);
 COMMAND_ISOLATOR_MODULE(com_criteo_mesos_CommandIsolator10);
 COMMAND_ISOLATOR_MODULE(com_criteo_mesos_CommandIsolator11);
+
+
+// The oversubscription modules: one each, since an agent loads one resource
+// estimator and one QoS controller.
+mesos::modules::Module<mesos::slave::ResourceEstimator>
+    com_criteo_mesos_CommandResourceEstimator(
+        MESOS_MODULE_API_VERSION,
+        MESOS_VERSION,
+        "mesos-command-modules",
+        "",
+        "Resource estimator delegating to an external command",
+        nullptr,
+        [](const mesos::Parameters& parameters)
+            -> mesos::slave::ResourceEstimator* {
+          return mesos_command_modules::createWith<
+              mesos::slave::ResourceEstimator,
+              mesos_command_modules::CommandResourceEstimator>(
+              mesos_command_modules::ModuleKind::kResourceEstimator,
+              "com_criteo_mesos_CommandResourceEstimator",
+              parameters);
+        });
+
+mesos::modules::Module<mesos::slave::QoSController>
+    com_criteo_mesos_CommandQoSController(
+        MESOS_MODULE_API_VERSION,
+        MESOS_VERSION,
+        "mesos-command-modules",
+        "",
+        "QoS controller delegating to an external command",
+        nullptr,
+        [](const mesos::Parameters& parameters)
+            -> mesos::slave::QoSController* {
+          return mesos_command_modules::createWith<
+              mesos::slave::QoSController,
+              mesos_command_modules::CommandQoSController>(
+              mesos_command_modules::ModuleKind::kQoSController,
+              "com_criteo_mesos_CommandQoSController",
+              parameters);
+        });

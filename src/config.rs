@@ -511,11 +511,10 @@ fn check_key(kind: ModuleKind, key: &str) -> Result<(), ConfigError> {
     if own.iter().any(|k| k == key) {
         return Ok(());
     }
-    let other = match kind {
-        ModuleKind::Hook => ModuleKind::Isolator,
-        ModuleKind::Isolator => ModuleKind::Hook,
-    };
-    if known_keys(other).iter().any(|k| k == key) {
+    if let Some(other) = ModuleKind::ALL
+        .into_iter()
+        .find(|&other| other != kind && known_keys(other).iter().any(|k| k == key))
+    {
         return Err(ConfigError::new(
             key,
             format!(

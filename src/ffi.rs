@@ -20,7 +20,7 @@ use std::time::Duration;
 use crate::error::{CallError, ErrorKind};
 use crate::method::{Method, ModuleKind};
 use crate::metrics::ModuleGauge;
-use crate::module::{Answer, Module as CoreModule, Outcome as CoreOutcome};
+use crate::module::{failure_value, Answer, Module as CoreModule, Outcome as CoreOutcome};
 use crate::panic::panic_message;
 
 #[cxx::bridge(namespace = "mesos_command_modules::bridge")]
@@ -49,6 +49,11 @@ pub mod bridge {
         message: String,
         /// Wall-clock time of the call, for the shim's latency timer.
         duration_ms: f64,
+        /// JSON the shim answers instead of `json` if it cannot convert
+        /// `json` (a check of Mesos's own the core does not repeat), for the
+        /// methods whose failure meaning is a value; empty for the others,
+        /// which then fail with the conversion's error.
+        fallback: String,
     }
 
     extern "Rust" {
@@ -88,6 +93,28 @@ pub mod bridge {
             arguments: &CxxVector<CxxString>,
             completion: UniquePtr<Completion>,
         );
+
+        /// Starts an asynchronous call whose arguments the agent has yet to
+        /// give (the oversubscription methods fetch the agent's
+        /// `ResourceUsage` first). Its timeout runs from now: the returned
+        /// handle takes the arguments, or the reason there are none, and
+        /// whatever comes after the timeout is ignored. Dropping the handle
+        /// without either fails the call.
+        fn begin_call(
+            self: &Module,
+            method: u8,
+            completion: UniquePtr<Completion>,
+        ) -> Box<PendingCall>;
+
+        /// A call started with `begin_call`, waiting for its arguments.
+        type PendingCall;
+
+        /// Gives the call its arguments (as for `call_async`). Once only.
+        fn supply(self: &mut PendingCall, arguments: &CxxVector<CxxString>);
+
+        /// The agent could not give them: the method's failure meaning
+        /// applies, with `message` as the cause. Once only.
+        fn fail(self: &mut PendingCall, message: &str);
 
         /// Answers an asynchronous call that failed in the shim before it
         /// reached the core (an exception while converting its arguments)
@@ -259,7 +286,7 @@ fn method_of(index: u8) -> Result<Method, CallError> {
         .ok_or_else(|| CallError::new(ErrorKind::Internal, format!("unknown method {index}")))
 }
 
-fn to_ffi(outcome: CoreOutcome) -> bridge::Outcome {
+fn to_ffi(method: Method, outcome: CoreOutcome) -> bridge::Outcome {
     let duration_ms = outcome.duration.as_secs_f64() * 1000.0;
     let (disposition, json, message) = match outcome.answer {
         Answer::Value(json) => (bridge::Disposition::Value, json, String::new()),
@@ -271,6 +298,7 @@ fn to_ffi(outcome: CoreOutcome) -> bridge::Outcome {
         json,
         message,
         duration_ms,
+        fallback: failure_value(method).unwrap_or_default(),
     }
 }
 
@@ -280,6 +308,7 @@ fn error_outcome(error: CallError) -> bridge::Outcome {
         json: String::new(),
         message: error.message,
         duration_ms: 0.0,
+        fallback: String::new(),
     }
 }
 
@@ -299,15 +328,11 @@ fn create_module_with<'a>(
 ) -> Result<Box<Module>, CallError> {
     guard("create_module", || {
         crate::logging::install_host_logger();
-        let kind = match kind {
-            0 => ModuleKind::Hook,
-            1 => ModuleKind::Isolator,
-            other => {
-                return Err(CallError::new(
-                    ErrorKind::Internal,
-                    format!("unknown module kind {other}"),
-                ))
-            }
+        let Some(kind) = ModuleKind::from_index(kind) else {
+            return Err(CallError::new(
+                ErrorKind::Internal,
+                format!("unknown module kind {kind}"),
+            ));
         };
         let (flat, replaced) = lossy_strings(parameters);
         for i in replaced {
@@ -413,10 +438,10 @@ impl Module {
         let result = guard("call_blocking", || {
             let method = method_of(method)?;
             let arguments = arguments_of(self.module_name(), method, arguments);
-            Ok(self.core.call_blocking(method, arguments))
+            Ok((method, self.core.call_blocking(method, arguments)))
         });
         match result {
-            Ok(outcome) => to_ffi(outcome),
+            Ok((method, outcome)) => to_ffi(method, outcome),
             Err(e) => error_outcome(e),
         }
     }
@@ -452,6 +477,59 @@ impl Module {
         arguments: impl Iterator<Item = &'a [u8]>,
         complete: impl FnOnce(bridge::Outcome) + Send + 'static,
     ) {
+        self.start_async(method, complete, |core, method, done| {
+            let arguments = arguments_of(&core.config().module_name, method, arguments);
+            core.spawn_call(method, arguments, done);
+        });
+    }
+
+    fn begin_call(
+        &self,
+        method: u8,
+        completion: cxx::UniquePtr<bridge::Completion>,
+    ) -> Box<PendingCall> {
+        let delivery = self.delivery(completion);
+        self.begin_call_with(method, move |outcome| delivery.complete(outcome))
+    }
+
+    /// The body of [`Module::begin_call`].
+    fn begin_call_with(
+        &self,
+        method: u8,
+        complete: impl FnOnce(bridge::Outcome) + Send + 'static,
+    ) -> Box<PendingCall> {
+        let (sender, receiver) = tokio::sync::oneshot::channel();
+        let mut pending = PendingCall {
+            sender: Some(sender),
+            module: self.module_name().to_string(),
+            method: Method::from_index(method),
+        };
+        self.start_async(method, complete, |core, method, done| {
+            let arguments = async move {
+                receiver.await.unwrap_or_else(|_| {
+                    Err(CallError::new(
+                        ErrorKind::Internal,
+                        "the shim dropped the call before giving its arguments",
+                    ))
+                })
+            };
+            core.spawn_call_awaiting(method, arguments, done);
+        });
+        if pending.method.is_none() {
+            pending.sender = None;
+        }
+        Box::new(pending)
+    }
+
+    /// Starts an asynchronous call with `start`, which hands the core's
+    /// outcome to `done`: `complete` runs at most once, with the method's
+    /// failure meaning if starting fails or panics.
+    fn start_async(
+        &self,
+        method: u8,
+        complete: impl FnOnce(bridge::Outcome) + Send + 'static,
+        start: impl FnOnce(&Arc<CoreModule>, Method, Done),
+    ) {
         // Shared with the started call, so that whoever is first (the call,
         // or this function when starting fails) completes, and only once.
         let slot = Arc::new(Mutex::new(Some(complete)));
@@ -461,26 +539,24 @@ impl Module {
         let started = guard("call_async", || {
             let method = method_of(method)?;
             known = Some(method);
-            let arguments = arguments_of(self.module_name(), method, arguments);
-            let core = Arc::clone(&self.core);
-            core.spawn_call(method, arguments, move |outcome| {
+            let done: Done = Box::new(move |outcome| {
                 if let (Some(outcome), Some(complete)) = (outcome, take(&for_call)) {
-                    complete(to_ffi(outcome));
+                    complete(to_ffi(method, outcome));
                 }
             });
+            start(&self.core, method, done);
             Ok(())
         });
         if let Err(e) = started {
             let outcome = match known {
-                Some(method) => self.core.internal_failure(method, e, Duration::ZERO),
-                None => Some(CoreOutcome {
-                    answer: Answer::Error(e.clone()),
-                    duration: Duration::ZERO,
-                    failure: Some(e),
-                }),
+                Some(method) => self
+                    .core
+                    .internal_failure(method, e, Duration::ZERO)
+                    .map(|o| to_ffi(method, o)),
+                None => Some(error_outcome(e)),
             };
             if let (Some(outcome), Some(complete)) = (outcome, take(&slot)) {
-                complete(to_ffi(outcome));
+                complete(outcome);
             }
         }
     }
@@ -495,10 +571,13 @@ impl Module {
         let outcome = guard("fail_async", || {
             let method = method_of(method)?;
             let e = CallError::new(ErrorKind::Internal, message);
-            Ok(self.core.internal_failure(method, e, Duration::ZERO))
+            Ok(self
+                .core
+                .internal_failure(method, e, Duration::ZERO)
+                .map(|o| (method, o)))
         });
         match outcome {
-            Ok(Some(outcome)) => delivery.complete(to_ffi(outcome)),
+            Ok(Some((method, outcome))) => delivery.complete(to_ffi(method, outcome)),
             Ok(None) => drop(delivery),
             Err(e) => delivery.complete(error_outcome(e)),
         }
@@ -511,6 +590,41 @@ impl Module {
             self.core.shutdown();
             Ok(())
         });
+    }
+}
+
+/// What a started call does with the core's outcome.
+type Done = Box<dyn FnOnce(Option<CoreOutcome>) + Send>;
+
+/// See `bridge::begin_call`.
+#[derive(Debug)]
+pub struct PendingCall {
+    /// `None` once the arguments (or their absence) were given.
+    sender: Option<tokio::sync::oneshot::Sender<Result<Vec<String>, CallError>>>,
+    module: String,
+    method: Option<Method>,
+}
+
+impl PendingCall {
+    fn supply(&mut self, arguments: &cxx::CxxVector<cxx::CxxString>) {
+        self.supply_with(arguments.iter().map(|s| s.as_bytes()));
+    }
+
+    fn supply_with<'a>(&mut self, arguments: impl Iterator<Item = &'a [u8]>) {
+        let (Some(sender), Some(method)) = (self.sender.take(), self.method) else {
+            return;
+        };
+        let _ = guard("supply", || {
+            // A call that timed out has dropped its receiver already.
+            let _ = sender.send(Ok(arguments_of(&self.module, method, arguments)));
+            Ok(())
+        });
+    }
+
+    fn fail(&mut self, message: &str) {
+        if let Some(sender) = self.sender.take() {
+            let _ = sender.send(Err(CallError::new(ErrorKind::Internal, message)));
+        }
     }
 }
 
@@ -554,6 +668,16 @@ pub mod testing {
             self.call_async_with(method, arguments.iter().copied(), complete);
         }
 
+        /// [`bridge`]'s `begin_call`, `complete` standing for the shim's
+        /// completion.
+        pub fn begin_call_bytes(
+            &self,
+            method: u8,
+            complete: impl FnOnce(bridge::Outcome) + Send + 'static,
+        ) -> Box<PendingCall> {
+            self.begin_call_with(method, complete)
+        }
+
         /// [`bridge`]'s `shutdown`.
         pub fn shut_down(&self) {
             self.shutdown();
@@ -568,7 +692,21 @@ pub mod testing {
         pub fn metric(&self, method: u8, counter: u8) -> u64 {
             self.metric_value(method, counter)
         }
+    }
 
+    impl PendingCall {
+        /// [`bridge`]'s `supply`.
+        pub fn supply_bytes(&mut self, arguments: &[&[u8]]) {
+            self.supply_with(arguments.iter().copied());
+        }
+
+        /// [`bridge`]'s `fail`.
+        pub fn fail_with(&mut self, message: &str) {
+            self.fail(message);
+        }
+    }
+
+    impl Module {
         /// The core module behind the handle.
         pub fn core(&self) -> &CoreModule {
             &self.core

@@ -53,6 +53,9 @@ pub fn interpret(
     if contract.method == Method::IsolatorPrepare {
         check_launch_info(input, &value).map_err(|e| bad_output(contract, e))?;
     }
+    if contract.output == Output::Corrections {
+        check_corrections(&value).map_err(|e| bad_output(contract, e))?;
+    }
     if merge {
         if let Some(spec) = contract.merge {
             merge_existing(&spec, input, &mut value);
@@ -108,6 +111,8 @@ fn schema_of(output: Output) -> crate::schema::Schema {
         Output::ContainerLaunchInfo => Schema::ContainerLaunchInfo,
         Output::ContainerLimitation => Schema::ContainerLimitation,
         Output::ResourceStatistics => Schema::ResourceStatistics,
+        Output::Estimate => Schema::Resources,
+        Output::Corrections => Schema::QoSCorrections,
     }
 }
 
@@ -128,17 +133,21 @@ fn complete(contract: &Contract, input: &Input, value: &mut Value) {
                 }
             }
         }
-        // `Resources` and `Attributes` are arrays; a script may wrap them.
-        Output::Resources | Output::Attributes => {
-            let member = if contract.output == Output::Resources {
-                "resources"
-            } else {
-                "attributes"
-            };
-            if let Value::Object(out) = value {
-                if out.len() == 1 && out.get(member).is_some_and(Value::is_array) {
-                    if let Some(list) = out.remove(member) {
-                        *value = list;
+        // Lists are arrays; a script may wrap them in an object.
+        Output::Resources => unwrap_list(value, "resources"),
+        Output::Attributes => unwrap_list(value, "attributes"),
+        Output::Corrections => unwrap_list(value, "corrections"),
+        // The agent aborts on an estimate that is not all revocable
+        // (`slave.cpp:8583`); Mesos's own fixed estimator marks what it is
+        // given revocable, and so does this.
+        Output::Estimate => {
+            unwrap_list(value, "resources");
+            if let Value::Array(entries) = value {
+                for entry in entries {
+                    if let Value::Object(resource) = entry {
+                        if resource.get("revocable").is_none_or(Value::is_null) {
+                            resource.insert("revocable".to_string(), Value::Object(Map::new()));
+                        }
                     }
                 }
             }
@@ -152,6 +161,45 @@ fn complete(contract: &Contract, input: &Input, value: &mut Value) {
         }
         _ => {}
     }
+}
+
+/// Replaces `{"<member>": [...]}` with the array it wraps.
+fn unwrap_list(value: &mut Value, member: &str) {
+    if let Value::Object(out) = value {
+        if out.len() == 1 && out.get(member).is_some_and(Value::is_array) {
+            if let Some(list) = out.remove(member) {
+                *value = list;
+            }
+        }
+    }
+}
+
+/// Refuses corrections the agent would only log and drop
+/// (`slave.cpp:9500-9517`): a KILL must name a framework and an executor.
+/// Refused here, the whole answer fails with a message naming the entry,
+/// where the agent would have ignored the one entry at VLOG level.
+fn check_corrections(corrections: &Value) -> Result<(), String> {
+    let Value::Array(entries) = corrections else {
+        return Ok(());
+    };
+    for (i, correction) in entries.iter().enumerate() {
+        let kill = correction.get("kill").filter(|k| !k.is_null());
+        let Some(kill) = kill else {
+            return Err(format!(
+                "correction {i} is a KILL without \"kill\": it must name the \"framework_id\" \
+                 and \"executor_id\" of the executor to kill"
+            ));
+        };
+        for field in ["framework_id", "executor_id"] {
+            if kill.get(field).is_none_or(Value::is_null) {
+                return Err(format!(
+                    "correction {i} names no \"kill.{field}\": the agent kills an executor \
+                     only when given its \"framework_id\" and \"executor_id\""
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The current time as Mesos stamps statistics: seconds since the epoch.

@@ -15,6 +15,12 @@ pub const INSTANCES: u32 = 11;
 const HOOK_PREFIX: &str = "com_criteo_mesos_CommandHook";
 const ISOLATOR_PREFIX: &str = "com_criteo_mesos_CommandIsolator";
 
+/// The oversubscription modules have one symbol each: an agent loads one
+/// resource estimator and one QoS controller (`--resource_estimator`,
+/// `--qos_controller`), so there is nothing to number.
+const ESTIMATOR_SYMBOL: &str = "com_criteo_mesos_CommandResourceEstimator";
+const QOS_CONTROLLER_SYMBOL: &str = "com_criteo_mesos_CommandQoSController";
+
 /// Every module symbol the library exports, hooks first.
 pub fn module_symbols() -> Vec<String> {
     let mut symbols = Vec::new();
@@ -22,7 +28,20 @@ pub fn module_symbols() -> Vec<String> {
         symbols.push(prefix.to_string());
         symbols.extend((2..=INSTANCES).map(|n| format!("{prefix}{n}")));
     }
+    symbols.push(ESTIMATOR_SYMBOL.to_string());
+    symbols.push(QOS_CONTROLLER_SYMBOL.to_string());
     symbols
+}
+
+/// The first (unnumbered) symbol of a kind, e.g.
+/// `com_criteo_mesos_CommandIsolator`.
+pub fn first_symbol(kind: ModuleKind) -> &'static str {
+    match kind {
+        ModuleKind::Hook => HOOK_PREFIX,
+        ModuleKind::Isolator => ISOLATOR_PREFIX,
+        ModuleKind::ResourceEstimator => ESTIMATOR_SYMBOL,
+        ModuleKind::QoSController => QOS_CONTROLLER_SYMBOL,
+    }
 }
 
 /// The kind of one of our module symbols; `None` for any other name.
@@ -31,6 +50,10 @@ pub fn symbol_kind(symbol: &str) -> Option<ModuleKind> {
         (rest, ModuleKind::Isolator)
     } else if let Some(rest) = symbol.strip_prefix(HOOK_PREFIX) {
         (rest, ModuleKind::Hook)
+    } else if symbol == ESTIMATOR_SYMBOL {
+        return Some(ModuleKind::ResourceEstimator);
+    } else if symbol == QOS_CONTROLLER_SYMBOL {
+        return Some(ModuleKind::QoSController);
     } else {
         return None;
     };
@@ -133,7 +156,7 @@ mod tests {
     #[test]
     fn symbols_are_the_originals() {
         let s = module_symbols();
-        assert_eq!(s.len(), 22);
+        assert_eq!(s.len(), 24);
         assert_eq!(s[0], "com_criteo_mesos_CommandHook");
         assert_eq!(s[10], "com_criteo_mesos_CommandHook11");
         assert_eq!(s[11], "com_criteo_mesos_CommandIsolator");
@@ -144,6 +167,14 @@ mod tests {
         assert_eq!(symbol_kind("com_criteo_mesos_CommandHook12"), None);
         assert_eq!(symbol_kind("com_criteo_mesos_CommandHook02"), None);
         assert_eq!(symbol_kind("org_apache_mesos_TestHook"), None);
+        assert_eq!(
+            symbol_kind("com_criteo_mesos_CommandQoSController"),
+            Some(ModuleKind::QoSController)
+        );
+        assert_eq!(symbol_kind("com_criteo_mesos_CommandQoSController2"), None);
+        for kind in ModuleKind::ALL {
+            assert_eq!(symbol_kind(first_symbol(kind)), Some(kind));
+        }
     }
 
     #[test]

@@ -13,6 +13,10 @@ use std::fmt;
 pub enum ModuleKind {
     Hook,
     Isolator,
+    /// `mesos::slave::ResourceEstimator`: what may be offered as revocable.
+    ResourceEstimator,
+    /// `mesos::slave::QoSController`: which revocable executors to kill.
+    QoSController,
 }
 
 impl ModuleKind {
@@ -20,6 +24,30 @@ impl ModuleKind {
         match self {
             ModuleKind::Hook => "Hook",
             ModuleKind::Isolator => "Isolator",
+            ModuleKind::ResourceEstimator => "ResourceEstimator",
+            ModuleKind::QoSController => "QoSController",
+        }
+    }
+
+    pub const ALL: [ModuleKind; 4] = [
+        ModuleKind::Hook,
+        ModuleKind::Isolator,
+        ModuleKind::ResourceEstimator,
+        ModuleKind::QoSController,
+    ];
+
+    /// The kind's code on the bridge (`create_module`); never renumber.
+    pub fn from_index(index: u8) -> Option<ModuleKind> {
+        ModuleKind::ALL.get(usize::from(index)).copied()
+    }
+
+    /// The prefix of its methods' keys (`isolator_`).
+    pub fn key_prefix(self) -> &'static str {
+        match self {
+            ModuleKind::Hook => "hook_",
+            ModuleKind::Isolator => "isolator_",
+            ModuleKind::ResourceEstimator => "resource_estimator_",
+            ModuleKind::QoSController => "qos_controller_",
         }
     }
 }
@@ -55,6 +83,8 @@ pub enum Method {
     IsolatorUsage = 16,
     IsolatorStatus = 17,
     IsolatorCleanup = 18,
+    ResourceEstimatorOversubscribable = 19,
+    QoSControllerCorrections = 20,
 }
 
 /// The Mesos type a command's output must parse as.
@@ -82,6 +112,12 @@ pub enum Output {
     ResourceStatistics,
     /// `mesos::ContainerStatus`.
     ContainerStatus,
+    /// `mesos::Resources` offered for oversubscription: every entry is
+    /// made revocable (the agent aborts on one that is not).
+    Estimate,
+    /// `std::list<mesos::slave::QoSCorrection>`, a JSON array; every
+    /// correction must name what it kills.
+    Corrections,
 }
 
 impl Output {
@@ -99,6 +135,8 @@ impl Output {
             Output::ContainerLimitation => "ContainerLimitation",
             Output::ResourceStatistics => "ResourceStatistics",
             Output::ContainerStatus => "ContainerStatus",
+            Output::Estimate => "Resources",
+            Output::Corrections => "QoSCorrection list",
         }
     }
 }
@@ -116,6 +154,9 @@ pub enum OnEmpty {
     EmptyStatistics,
     /// Status: an empty `ContainerStatus`, which Mesos merges as a no-op.
     EmptyStatus,
+    /// Estimator and QoS controller: an empty list (nothing to offer, no
+    /// correction).
+    EmptyList,
 }
 
 /// What a failed command (or invalid output) means for Mesos.
@@ -137,6 +178,12 @@ pub enum OnFailure {
     StatusIgnored,
     /// Cleanup: the future fails; Mesos fails the container's termination.
     TerminationFails,
+    /// Estimator: an empty estimate, which withdraws what was offered (a
+    /// failed future would leave the last estimate offered for ever).
+    WithdrawsEstimate,
+    /// QoS controller: the future fails; the agent logs it and asks again
+    /// after `--qos_correction_interval_min`.
+    NoCorrections,
 }
 
 /// How Mesos calls the method.
@@ -241,8 +288,31 @@ const fn isolator(
     }
 }
 
+/// A method of the oversubscription modules: its one argument is the
+/// agent's `ResourceUsage`, which the module fetches from the agent first.
+const fn oversubscription(
+    method: Method,
+    key: &'static str,
+    kind: ModuleKind,
+    output: Output,
+    on_failure: OnFailure,
+) -> Contract {
+    Contract {
+        method,
+        key,
+        kind,
+        inputs: &["usage"],
+        adds_container_config: false,
+        output,
+        on_empty: OnEmpty::EmptyList,
+        on_failure,
+        calling: Calling::Asynchronous,
+        merge: None,
+    }
+}
+
 /// The contract of every method, indexed by `Method as usize`.
-pub const CONTRACTS: [Contract; 19] = [
+pub const CONTRACTS: [Contract; 21] = [
     hook(
         Method::HookMasterLaunchTaskLabelDecorator,
         "hook_master_launch_task_label_decorator",
@@ -395,11 +465,25 @@ pub const CONTRACTS: [Contract; 19] = [
         OnEmpty::Ignored,
         OnFailure::TerminationFails,
     ),
+    oversubscription(
+        Method::ResourceEstimatorOversubscribable,
+        "resource_estimator_oversubscribable",
+        ModuleKind::ResourceEstimator,
+        Output::Estimate,
+        OnFailure::WithdrawsEstimate,
+    ),
+    oversubscription(
+        Method::QoSControllerCorrections,
+        "qos_controller_corrections",
+        ModuleKind::QoSController,
+        Output::Corrections,
+        OnFailure::NoCorrections,
+    ),
 ];
 
 impl Method {
     /// Every method, in discriminant order.
-    pub const ALL: [Method; 19] = [
+    pub const ALL: [Method; 21] = [
         Method::HookMasterLaunchTaskLabelDecorator,
         Method::HookMasterLaunchTaskResourceDecorator,
         Method::HookSlaveRunTaskLabelDecorator,
@@ -419,6 +503,8 @@ impl Method {
         Method::IsolatorUsage,
         Method::IsolatorStatus,
         Method::IsolatorCleanup,
+        Method::ResourceEstimatorOversubscribable,
+        Method::QoSControllerCorrections,
     ];
 
     /// This method's row of the contract table.
@@ -482,17 +568,13 @@ mod tests {
             assert_eq!(c.method as usize, i, "row {i} is {:?}", c.method);
             assert_eq!(Method::from_index(i as u8), Some(c.method));
         }
-        assert_eq!(Method::from_index(19), None);
+        assert_eq!(Method::from_index(21), None);
     }
 
     #[test]
     fn every_key_names_its_kind() {
         for m in Method::ALL {
-            let prefix = match m.kind() {
-                ModuleKind::Hook => "hook_",
-                ModuleKind::Isolator => "isolator_",
-            };
-            assert!(m.key().starts_with(prefix), "{m}");
+            assert!(m.key().starts_with(m.kind().key_prefix()), "{m}");
             assert_eq!(Method::from_key(m.key()), Some(m));
         }
         assert_eq!(
@@ -506,13 +588,18 @@ mod tests {
     fn eleven_hooks_and_eight_isolator_methods() {
         assert_eq!(Method::of_kind(ModuleKind::Hook).count(), 11);
         assert_eq!(Method::of_kind(ModuleKind::Isolator).count(), 8);
+        assert_eq!(Method::of_kind(ModuleKind::ResourceEstimator).count(), 1);
+        assert_eq!(Method::of_kind(ModuleKind::QoSController).count(), 1);
+        for (i, kind) in ModuleKind::ALL.into_iter().enumerate() {
+            assert_eq!(ModuleKind::from_index(i as u8), Some(kind));
+        }
     }
 
     #[test]
-    fn only_docker_hook_and_isolator_methods_are_asynchronous() {
+    fn only_the_docker_hook_among_hooks_is_asynchronous() {
         for m in Method::ALL {
             let asynchronous = m.contract().calling == Calling::Asynchronous;
-            let expected = m.kind() == ModuleKind::Isolator
+            let expected = m.kind() != ModuleKind::Hook
                 || m == Method::HookSlavePreLaunchDockerTaskExecutorDecorator;
             assert_eq!(asynchronous, expected, "{m}");
         }

@@ -274,25 +274,85 @@ impl Module {
             Ok(input) => input,
             Err(e) => return done(self.internal_failure(method, e, started.elapsed())),
         };
-        let module = Arc::clone(self);
         // One task per call, `done` included: a second task awaiting the
         // first would cost a wake-up and a context switch per call. It
         // starts on this thread (see `runtime::start`).
+        runtime::start(Arc::clone(self).finish_spawned(method, input, started, done));
+    }
+
+    /// The task of a spawned call, from its input to `done`.
+    async fn finish_spawned<F>(
+        self: Arc<Self>,
+        method: Method,
+        input: Input,
+        started: Instant,
+        done: F,
+    ) where
+        F: FnOnce(Option<Outcome>) + Send + 'static,
+    {
+        let mut cleanup = Cleanup::default();
+        let call = self.call_into(method, input, started, &mut cleanup);
+        match CatchUnwind(Box::pin(call)).await {
+            // The command's cgroup is released and its files removed after
+            // the answer is delivered, not before.
+            Ok(outcome) => {
+                done(outcome);
+                drop(cleanup);
+            }
+            Err(panic) => {
+                done(self.internal_failure(method, panicked(method, &*panic), started.elapsed()))
+            }
+        }
+    }
+
+    /// Starts a call whose arguments the agent has yet to give: the
+    /// oversubscription methods first fetch the agent's `ResourceUsage`.
+    /// The call's timeout runs from now, so an agent that never gives them
+    /// still gets the method's failure meaning in time, and the wait is
+    /// not given to the command again. `done` runs exactly once, as for
+    /// [`Module::spawn_call`]. A method without a command answers at once,
+    /// without waiting.
+    pub fn spawn_call_awaiting<A, F>(self: &Arc<Self>, method: Method, arguments: A, done: F)
+    where
+        A: std::future::Future<Output = Result<Vec<String>, CallError>> + Send + 'static,
+        F: FnOnce(Option<Outcome>) + Send + 'static,
+    {
+        let started = Instant::now();
+        let Some(timeout) = self.config.command(method).map(|c| c.timeout) else {
+            return done(Some(self.answer(
+                method,
+                None,
+                None,
+                started.elapsed(),
+                false,
+            )));
+        };
+        let module = Arc::clone(self);
         runtime::start(async move {
-            let mut cleanup = Cleanup::default();
-            let call = module.call_into(method, input, &mut cleanup);
-            match CatchUnwind(Box::pin(call)).await {
-                // The command's cgroup is released and its files removed
-                // after the answer is delivered, not before.
-                Ok(outcome) => {
-                    done(outcome);
-                    drop(cleanup);
+            let arguments = match tokio::time::timeout(timeout, arguments).await {
+                Ok(Ok(arguments)) => arguments,
+                Ok(Err(e)) => return done(module.internal_failure(method, e, started.elapsed())),
+                Err(_) => {
+                    let e = CallError::new(
+                        ErrorKind::Timeout,
+                        format!(
+                            "the agent did not give the call's arguments within its timeout of \
+                             {}s ({}_timeout); no command was run",
+                            timeout.as_secs_f64(),
+                            method.key()
+                        ),
+                    );
+                    module
+                        .metrics
+                        .record(method, started.elapsed(), Some(e.kind));
+                    let outcome =
+                        module.answer(method, None, Some(Err(e)), started.elapsed(), true);
+                    return done(Some(outcome));
                 }
-                Err(panic) => done(module.internal_failure(
-                    method,
-                    panicked(method, &*panic),
-                    started.elapsed(),
-                )),
+            };
+            match Input::from_arguments(method, arguments) {
+                Ok(input) => module.finish_spawned(method, input, started, done).await,
+                Err(e) => done(module.internal_failure(method, e, started.elapsed())),
             }
         });
     }
@@ -320,6 +380,7 @@ impl Module {
             OnFailure::Logged => "; the call succeeds all the same",
             OnFailure::KeepWatching => "; the container is not destroyed, its watch ends",
             OnFailure::EmptyStatistics => "; empty statistics are answered",
+            OnFailure::WithdrawsEstimate => "; an empty estimate is answered",
             _ => "",
         };
         log::error!(
@@ -333,18 +394,20 @@ impl Module {
     /// limitation.
     pub async fn call(&self, method: Method, input: Input) -> Option<Outcome> {
         let mut cleanup = Cleanup::default();
-        self.call_into(method, input, &mut cleanup).await
+        self.call_into(method, input, Instant::now(), &mut cleanup)
+            .await
     }
 
     /// [`Module::call`], leaving in `cleanup` what the caller may release
-    /// once it has delivered the answer.
+    /// once it has delivered the answer. The call's timeout runs from
+    /// `started`.
     async fn call_into(
         &self,
         method: Method,
         mut input: Input,
+        started: Instant,
         cleanup: &mut Cleanup,
     ) -> Option<Outcome> {
-        let started = Instant::now();
         let contract = method.contract();
         if contract.kind != self.config.kind {
             let e = CallError::new(
@@ -395,7 +458,7 @@ impl Module {
             }
         }
 
-        let (result, leftover) = self.run(method, &input, container).await;
+        let (result, leftover) = self.run(method, &input, container, started).await;
         *cleanup = leftover;
         if let (Method::IsolatorCleanup, Some(state), Some(id)) = (method, &self.state, container) {
             self.forget(state, id).await;
@@ -417,6 +480,7 @@ impl Module {
         let empty = || match contract.on_empty {
             OnEmpty::EmptyStatistics => Answer::Value(empty_statistics().to_string()),
             OnEmpty::EmptyStatus => Answer::Value("{}".to_string()),
+            OnEmpty::EmptyList => Answer::Value("[]".to_string()),
             OnEmpty::NoChange | OnEmpty::Ignored | OnEmpty::KeepWatching => Answer::None,
         };
         let (answer, failure) = match result {
@@ -424,14 +488,12 @@ impl Module {
             Some(Ok(Interpreted::Ignored)) => (Answer::None, None),
             Some(Ok(Interpreted::Value(value))) => (Answer::Value(value.to_string()), None),
             Some(Err(e)) => {
-                let answer = match contract.on_failure {
-                    OnFailure::EmptyStatistics => empty(),
-                    OnFailure::Logged | OnFailure::KeepWatching => Answer::None,
-                    OnFailure::HookWarning
-                    | OnFailure::LaunchFails
-                    | OnFailure::DestroysContainer
-                    | OnFailure::StatusIgnored
-                    | OnFailure::TerminationFails => Answer::Error(e.clone()),
+                let answer = match failure_value(method) {
+                    Some(value) => Answer::Value(value),
+                    None => match contract.on_failure {
+                        OnFailure::Logged | OnFailure::KeepWatching => Answer::None,
+                        _ => Answer::Error(e.clone()),
+                    },
                 };
                 if log_failure {
                     log::warn!("{} {e}", self.label(method, container));
@@ -455,12 +517,15 @@ impl Module {
     }
 
     /// Runs `method`'s command, if one is configured, and interprets its
-    /// output. Records metrics and logs what the command printed.
+    /// output. Records metrics and logs what the command printed. The
+    /// timeout runs from `since`: time already spent on the call (waiting
+    /// for its arguments) is not given to the command again.
     async fn run(
         &self,
         method: Method,
         input: &Input,
         container: Option<&str>,
+        since: Instant,
     ) -> (Option<Result<Interpreted, CallError>>, Cleanup) {
         let Some(command) = self.config.command(method) else {
             return (None, Cleanup::default());
@@ -486,7 +551,8 @@ impl Module {
         let report = match &self.service {
             Some(service) if command.via_service => {
                 let started = Instant::now();
-                let result = service.call(method, &document, command.timeout).await;
+                let timeout = command.timeout.saturating_sub(since.elapsed());
+                let result = service.call(method, &document, timeout).await;
                 Report {
                     result,
                     stdout: Captured::default(),
@@ -498,7 +564,10 @@ impl Module {
                     cleanup: Cleanup::default(),
                 }
             }
-            _ => match self.run_command(method, command, &document, &env).await {
+            _ => match self
+                .run_command(method, command, &document, &env, since)
+                .await
+            {
                 Ok(report) => report,
                 Err(e) => return (Some(Err(e)), Cleanup::default()),
             },
@@ -546,17 +615,17 @@ impl Module {
     }
 
     /// Runs `command` as a process of its own, once a command slot is free
-    /// (the wait counts toward its timeout).
+    /// (the wait, from `queued_at`, counts toward its timeout).
     async fn run_command(
         &self,
         method: Method,
         command: &crate::config::CommandConfig,
         document: &str,
         env: &[(&str, &str)],
+        queued_at: Instant,
     ) -> Result<Report, CallError> {
-        let queued_at = Instant::now();
-        let acquired =
-            tokio::time::timeout(command.timeout, self.slots.acquire(method.observes())).await;
+        let left = command.timeout.saturating_sub(queued_at.elapsed());
+        let acquired = tokio::time::timeout(left, self.slots.acquire(method.observes())).await;
         if self.runner.is_closed() {
             return Err(CallError::new(
                 ErrorKind::Internal,
@@ -726,7 +795,12 @@ impl Module {
             let mut round = input.clone();
             round.insert("container_config", config.to_string());
             // A round that panics is one failed round, not a failed watch.
-            let run = CatchUnwind(Box::pin(self.run(Method::IsolatorWatch, &round, Some(id))));
+            let run = CatchUnwind(Box::pin(self.run(
+                Method::IsolatorWatch,
+                &round,
+                Some(id),
+                Instant::now(),
+            )));
             let result = tokio::select! {
                 biased;
                 _ = &mut stop => break None,
@@ -760,6 +834,19 @@ impl Module {
         };
         self.watches.unregister(id, generation);
         outcome
+    }
+}
+
+/// The value a method answers when it fails, for the methods whose
+/// failure meaning is a value (usage's empty statistics, the estimator's
+/// empty estimate), `None` for the others. The shim answers it too when it
+/// cannot convert a value the core accepted (`Outcome::fallback`), so that
+/// these methods never fail whatever a command writes.
+pub fn failure_value(method: Method) -> Option<String> {
+    match method.contract().on_failure {
+        OnFailure::EmptyStatistics => Some(empty_statistics().to_string()),
+        OnFailure::WithdrawsEstimate => Some("[]".to_string()),
+        _ => None,
     }
 }
 

@@ -14,7 +14,7 @@ use std::process::{Command, Output};
 
 use common::Scratch;
 use mesos_command_modules::manifest;
-use mesos_command_modules::method::{Method, Output as OutputType};
+use mesos_command_modules::method::{Method, ModuleKind, Output as OutputType};
 use serde_json::{json, Value};
 
 /// Where the manifests say the examples are installed.
@@ -233,7 +233,10 @@ fn every_example_answers_every_captured_input_with_a_valid_value() {
                             panic!("{method}: the answer is not JSON ({e}): {stdout}")
                         });
                         match method.contract().output {
-                            OutputType::Resources | OutputType::Attributes => {
+                            OutputType::Resources
+                            | OutputType::Attributes
+                            | OutputType::Estimate
+                            | OutputType::Corrections => {
                                 assert!(value.is_array(), "{method}: {value}")
                             }
                             _ => assert!(value.is_object(), "{method}: {value}"),
@@ -248,17 +251,19 @@ fn every_example_answers_every_captured_input_with_a_valid_value() {
     }
     assert!(calls > 60, "only {calls} calls");
     // The per-method examples answer a value wherever the method has one
-    // (all but the watch, whose limitation needs a full disk: see below).
-    let main = checkout()
-        .join("examples/modules.json")
-        .display()
-        .to_string();
+    // (all but the watch, whose limitation needs a full disk: see below);
+    // the oversubscription example answers both of its methods.
+    let example = |name: &str| checkout().join(name).display().to_string();
     for method in Method::ALL {
+        let manifest = match method.kind() {
+            ModuleKind::Hook | ModuleKind::Isolator => example("examples/modules.json"),
+            _ => example("examples/oversubscription/modules.json"),
+        };
         let returns_value = method.contract().output != OutputType::Nothing;
         if returns_value && method != Method::IsolatorWatch {
             assert!(
-                values.contains_key(&(main.clone(), method)),
-                "examples/modules.json: {method} never answered a value"
+                values.contains_key(&(manifest.clone(), method)),
+                "{manifest}: {method} never answered a value"
             );
         }
     }
@@ -289,7 +294,11 @@ fn the_main_example_configures_every_method_with_its_own_script() {
         }
     }
     configured.sort();
-    assert_eq!(configured, Method::ALL.to_vec());
+    let hooks_and_isolators: Vec<Method> = Method::ALL
+        .into_iter()
+        .filter(|m| matches!(m.kind(), ModuleKind::Hook | ModuleKind::Isolator))
+        .collect();
+    assert_eq!(configured, hooks_and_isolators);
     // The three decorators that have a merge mode show it.
     let merged = modules[0]
         .parameters
@@ -606,4 +615,68 @@ fn the_tcp_health_watch_reports_a_limitation_after_n_consecutive_failures() {
     let out = call(&s, &local, "tcp-health", "isolator_cleanup", &input);
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(!count_file.exists());
+}
+
+#[test]
+fn the_oversubscription_example_offers_unused_capacity_and_kills_revocable_executors_under_load() {
+    let s = Scratch::new();
+    let manifest = localized(
+        &s,
+        &checkout().join("examples/oversubscription/modules.json"),
+    );
+    let usage = checkout().join("examples/oversubscription/usage.json");
+    let state = s.path().join("oversubscription-state");
+    let state = state.display().to_string();
+    let estimate = call_with(
+        &s,
+        &manifest,
+        "com_criteo_mesos_CommandResourceEstimator",
+        "resource_estimator_oversubscribable",
+        &usage,
+        &[("OVERSUBSCRIPTION_STATE_DIR", &state)],
+    );
+    assert!(estimate.status.success(), "{}", text(&estimate.stderr));
+    let offered: Value = serde_json::from_str(&text(&estimate.stdout)).unwrap();
+    let offered = offered.as_array().expect("an array of resources");
+    assert!(!offered.is_empty(), "nothing offered from the sample usage");
+    for resource in offered {
+        assert_eq!(resource["revocable"], json!({}), "{resource}");
+    }
+
+    let qos = |load: &str| {
+        let out = call_with(
+            &s,
+            &manifest,
+            "com_criteo_mesos_CommandQoSController",
+            "qos_controller_corrections",
+            &usage,
+            &[("LOAD_THRESHOLD_5MIN", "6"), ("QOS_LOAD_AVERAGE", load)],
+        );
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        serde_json::from_str::<Value>(&text(&out.stdout)).unwrap()
+    };
+    assert_eq!(qos("1,1"), json!([]));
+    let kills = qos("7.5,3");
+    let sample: Value = serde_json::from_str(&std::fs::read_to_string(&usage).unwrap()).unwrap();
+    let revocable: Vec<&Value> = sample["usage"]["executors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| {
+            e["allocated"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|r| r.get("revocable").is_some())
+        })
+        .collect();
+    assert_eq!(
+        kills.as_array().map(Vec::len),
+        Some(revocable.len()),
+        "{kills}"
+    );
+    assert_eq!(
+        kills[0]["kill"]["executor_id"],
+        revocable[0]["executor_info"]["executor_id"]
+    );
 }

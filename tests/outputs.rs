@@ -30,6 +30,10 @@ fn input_of(method: Method) -> Option<String> {
         Method::IsolatorWatch => "isolator_watch/container.json",
         Method::IsolatorUsage => "isolator_usage/container.json",
         Method::IsolatorStatus => "isolator_status/container.json",
+        Method::ResourceEstimatorOversubscribable => {
+            "resource_estimator_oversubscribable/command-task.json"
+        }
+        Method::QoSControllerCorrections => "qos_controller_corrections/command-task.json",
         Method::HookSlavePreLaunchDockerTaskExecutorDecorator => {
             return Some(
                 r#"{"executor_info":{"executor_id":{"value":"e"}},"container_name":"mesos-x",
@@ -66,7 +70,9 @@ fn module_printing(s: &Scratch, method: Method, output: &str) -> Module {
 /// is expected, an object where an array is.
 fn wrong_shape(output: Output) -> &'static str {
     match output {
-        Output::Resources | Output::Attributes => r#"{"name":"cpus"}"#,
+        Output::Resources | Output::Attributes | Output::Estimate | Output::Corrections => {
+            r#"{"name":"cpus"}"#
+        }
         _ => "[]",
     }
 }
@@ -102,6 +108,7 @@ fn empty_malformed_and_wrong_outputs_follow_the_contract() {
                 );
             }
             OnEmpty::EmptyStatus => assert_eq!(out.answer, Answer::Value("{}".into()), "{method}"),
+            OnEmpty::EmptyList => assert_eq!(out.answer, Answer::Value("[]".into()), "{method}"),
             OnEmpty::Ignored => unreachable!("{method} answers something"),
         }
         assert!(out.failure.is_none(), "{method}: {:?}", out.failure);
@@ -120,13 +127,16 @@ fn empty_malformed_and_wrong_outputs_follow_the_contract() {
             );
             match contract.on_failure {
                 OnFailure::EmptyStatistics => assert!(matches!(out.answer, Answer::Value(_))),
+                OnFailure::WithdrawsEstimate => {
+                    assert_eq!(out.answer, Answer::Value("[]".into()), "{method}")
+                }
                 OnFailure::KeepWatching => assert_eq!(out.answer, Answer::None),
                 _ => assert_eq!(out.answer, Answer::Error(failure), "{method}"),
             }
         }
         checked += 1;
     }
-    assert_eq!(checked, 12);
+    assert_eq!(checked, 14);
 }
 
 #[test]
@@ -159,4 +169,62 @@ fn calls_of_the_other_kind_are_refused() {
         &fixture("isolator_usage/container.json"),
     );
     assert!(matches!(out.answer, Answer::Error(ref e) if e.kind == ErrorKind::Internal));
+}
+
+#[test]
+fn an_estimate_is_made_revocable_and_may_be_wrapped() {
+    let s = Scratch::new();
+    let method = Method::ResourceEstimatorOversubscribable;
+    let input = fixture("resource_estimator_oversubscribable/command-task.json");
+    let m = module_printing(
+        &s,
+        method,
+        r#"{"resources":[{"name":"cpus","type":"SCALAR","scalar":{"value":1.5}},
+            {"name":"mem","type":"SCALAR","scalar":{"value":64},"revocable":{}}]}"#,
+    );
+    let Answer::Value(v) = answer(&m, method, &input).answer else {
+        panic!("no estimate")
+    };
+    let v: Value = serde_json::from_str(&v).unwrap();
+    assert_eq!(v.as_array().map(Vec::len), Some(2), "{v}");
+    for resource in v.as_array().unwrap() {
+        assert_eq!(resource["revocable"], serde_json::json!({}), "{v}");
+    }
+}
+
+#[test]
+fn corrections_must_name_the_executor_they_kill() {
+    let s = Scratch::new();
+    let method = Method::QoSControllerCorrections;
+    let input = fixture("qos_controller_corrections/command-task.json");
+    let kill =
+        r#"[{"type":"KILL","kill":{"framework_id":{"value":"f"},"executor_id":{"value":"e"}}}]"#;
+    let out = answer(&module_printing(&s, method, kill), method, &input);
+    assert!(
+        matches!(out.answer, Answer::Value(ref v) if v.contains("\"executor_id\"")),
+        "{:?}",
+        out.answer
+    );
+    for (bad, named) in [
+        (r#"[{"type":"KILL"}]"#, "without \"kill\""),
+        (
+            r#"[{"type":"KILL","kill":{"executor_id":{"value":"e"}}}]"#,
+            "kill.framework_id",
+        ),
+        (
+            r#"{"corrections":[{"type":"KILL","kill":{"framework_id":{"value":"f"}}}]}"#,
+            "kill.executor_id",
+        ),
+        (r#"[{"type":"FREEZE","kill":{}}]"#, "FREEZE"),
+    ] {
+        let out = answer(&module_printing(&s, method, bad), method, &input);
+        let Answer::Error(e) = &out.answer else {
+            panic!("{bad} was accepted: {:?}", out.answer)
+        };
+        assert!(e.message.contains(named), "{bad}: {e}");
+        assert!(
+            e.message.contains("correction 0") || named == "FREEZE",
+            "{e}"
+        );
+    }
 }

@@ -230,7 +230,9 @@ fn attributes_are_an_array_of_attribute() {
 fn messages_must_be_objects() {
     for schema in Schema::ALL {
         let (bad, expected) = match schema {
-            Schema::Resources | Schema::Attributes => ("{}", "Expecting a JSON array"),
+            Schema::Resources | Schema::Attributes | Schema::QoSCorrections => {
+                ("{}", "Expecting a JSON array")
+            }
             _ => ("[]", "Expecting a JSON object"),
         };
         assert_eq!(reject(schema, bad), expected, "{schema:?}");
@@ -243,7 +245,7 @@ fn messages_must_be_objects() {
 fn empty_documents_follow_required_fields() {
     for schema in Schema::ALL {
         let empty = match schema {
-            Schema::Resources | Schema::Attributes => "[]",
+            Schema::Resources | Schema::Attributes | Schema::QoSCorrections => "[]",
             _ => "{}",
         };
         let result = parse_and_validate(schema, empty)

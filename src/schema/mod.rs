@@ -82,6 +82,8 @@ pub enum Schema {
     Resource,
     /// `mesos::Value::Scalar`, e.g. each value of update's `resource_limits`.
     ValueScalar,
+    /// A JSON array of `mesos::slave::QoSCorrection`.
+    QoSCorrections,
 }
 
 /// Whether a schema is one message or a list of them.
@@ -92,7 +94,7 @@ enum Shape {
 
 impl Schema {
     /// Every schema.
-    pub const ALL: [Schema; 13] = [
+    pub const ALL: [Schema; 14] = [
         Schema::Labels,
         Schema::Environment,
         Schema::Resources,
@@ -106,6 +108,7 @@ impl Schema {
         Schema::ContainerConfig,
         Schema::Resource,
         Schema::ValueScalar,
+        Schema::QoSCorrections,
     ];
 
     /// The full protobuf name of the type, with `[]` for a list, for
@@ -114,6 +117,7 @@ impl Schema {
         match self {
             Schema::Resources => "mesos.Resource[]",
             Schema::Attributes => "mesos.Attribute[]",
+            Schema::QoSCorrections => "mesos.slave.QoSCorrection[]",
             other => match other.shape() {
                 Shape::Message(desc) | Shape::List(desc) => desc.name,
             },
@@ -138,6 +142,7 @@ impl Schema {
             Schema::ContainerConfig => Message(&table::SLAVE_CONTAINER_CONFIG),
             Schema::Resource => Message(&table::RESOURCE),
             Schema::ValueScalar => Message(&table::VALUE_SCALAR),
+            Schema::QoSCorrections => List(&table::SLAVE_QOS_CORRECTION),
         }
     }
 }

@@ -3,7 +3,8 @@
 //!
 //! Generated, not hand-written: `protoc --include_imports
 //! --descriptor_set_out` over `include/mesos/mesos.proto`,
-//! `include/mesos/slave/containerizer.proto` and
+//! `include/mesos/slave/containerizer.proto`,
+//! `include/mesos/slave/oversubscription.proto` and
 //! `include/mesos/module/hook.proto` (which pull in `appc/spec.proto`,
 //! `docker/v1.proto` and `seccomp/seccomp.proto`), then a walk from the
 //! top-level types printing, per message, its fields in field-number order
@@ -1723,6 +1724,32 @@ pub(super) static VOLUME_SOURCE_CSI_VOLUME_VOLUME_CAPABILITY_ACCESS_MODE: Messag
     )],
     required: &[0],
     by_name: &[0],
+};
+
+pub(super) static SLAVE_QOS_CORRECTION: Message = Message {
+    name: "mesos.slave.QoSCorrection",
+    fields: &[
+        field("type", Required, Enum(&SLAVE_QOS_CORRECTION_TYPE)),
+        field("kill", Optional, Message(&SLAVE_QOS_CORRECTION_KILL)),
+    ],
+    required: &[0],
+    by_name: &[1, 0],
+};
+
+pub(super) static SLAVE_QOS_CORRECTION_KILL: Message = Message {
+    name: "mesos.slave.QoSCorrection.Kill",
+    fields: &[
+        field("framework_id", Optional, Message(&FRAMEWORK_ID)),
+        field("executor_id", Optional, Message(&EXECUTOR_ID)),
+        field("container_id", Optional, Message(&CONTAINER_ID)),
+    ],
+    required: &[],
+    by_name: &[2, 1, 0],
+};
+
+pub(super) static SLAVE_QOS_CORRECTION_TYPE: Enum = Enum {
+    name: "mesos.slave.QoSCorrection.Type",
+    values: &["KILL"],
 };
 
 pub(super) static VALUE_TYPE: Enum = Enum {

@@ -164,6 +164,10 @@ struct Instance {
 struct Agent {
     hooks: Vec<Instance>,
     isolators: Vec<Instance>,
+    /// The resource estimator and the QoS controller, when the manifest
+    /// has them (the agent loads at most one of each).
+    estimator: Option<Instance>,
+    qos_controller: Option<Instance>,
 }
 
 impl Agent {
@@ -173,6 +177,8 @@ impl Agent {
         let mut agent = Agent {
             hooks: Vec::new(),
             isolators: Vec::new(),
+            estimator: None,
+            qos_controller: None,
         };
         for spec in specs {
             let module = Module::with_state(
@@ -189,6 +195,8 @@ impl Agent {
             match spec.kind {
                 ModuleKind::Hook => agent.hooks.push(instance),
                 ModuleKind::Isolator => agent.isolators.push(instance),
+                ModuleKind::ResourceEstimator => agent.estimator = Some(instance),
+                ModuleKind::QoSController => agent.qos_controller = Some(instance),
             }
         }
         Ok(agent)
@@ -197,14 +205,14 @@ impl Agent {
     /// Stops every module, as an agent exiting does, and waits for their
     /// service helpers to be gone.
     async fn stop(&self) {
-        for instance in self.hooks.iter().chain(&self.isolators) {
+        for instance in self.instances() {
             instance.module.stop().await;
         }
     }
 
     /// Adds every instance's service helper restarts to `driven`.
     fn add_helper_restarts(&self, driven: &mut Driven) {
-        for instance in self.hooks.iter().chain(&self.isolators) {
+        for instance in self.instances() {
             if let Some(service) = instance.module.service() {
                 driven.services += 1;
                 driven.helper_restarts += service.restarts();
@@ -214,7 +222,7 @@ impl Agent {
 
     /// Adds every instance's metrics to `rows`.
     fn add_metrics(&self, rows: &mut Vec<SummaryRow>) {
-        for instance in self.hooks.iter().chain(&self.isolators) {
+        for instance in self.instances() {
             let kind = instance.module.config().kind;
             for method in Method::of_kind(kind) {
                 let stats = instance.module.metrics().stats(method);
@@ -234,6 +242,15 @@ impl Agent {
                 }
             }
         }
+    }
+
+    /// Every instance, in manifest order by kind.
+    fn instances(&self) -> impl Iterator<Item = &Instance> {
+        self.hooks
+            .iter()
+            .chain(&self.isolators)
+            .chain(&self.estimator)
+            .chain(&self.qos_controller)
     }
 
     fn isolators_for(&self, nested: bool) -> Vec<Instance> {
@@ -477,12 +494,7 @@ pub(super) async fn drive(
     agent.add_helper_restarts(&mut driven);
     agent.stop().await;
     // Modules in manifest order, methods in contract order.
-    let order: Vec<String> = agent
-        .hooks
-        .iter()
-        .chain(&agent.isolators)
-        .map(|i| i.name.clone())
-        .collect();
+    let order: Vec<String> = agent.instances().map(|i| i.name.clone()).collect();
     driven.summary.sort_by_key(|r| {
         (
             order
@@ -568,7 +580,7 @@ async fn invoke(
         Ok(input) => {
             let _hooks = match method.kind() {
                 ModuleKind::Hook => Some(ctx.hook_lock.lock().await),
-                ModuleKind::Isolator => None,
+                _ => None,
             };
             instance.module.call(method, input).await
         }

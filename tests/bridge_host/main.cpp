@@ -89,6 +89,7 @@ struct Seen
   std::string json;
   std::string message;
   double durationMs = -1;
+  std::string fallback;
 };
 
 
@@ -99,6 +100,7 @@ Seen see(const bridge::Outcome& outcome)
   seen.json = std::string(outcome.json);
   seen.message = std::string(outcome.message);
   seen.durationMs = outcome.duration_ms;
+  seen.fallback = std::string(outcome.fallback);
   return seen;
 }
 
@@ -341,6 +343,9 @@ void testMethodNumbering()
       {Method::kIsolatorUsage, "isolator_usage"},
       {Method::kIsolatorStatus, "isolator_status"},
       {Method::kIsolatorCleanup, "isolator_cleanup"},
+      {Method::kResourceEstimatorOversubscribable,
+       "resource_estimator_oversubscribable"},
+      {Method::kQoSControllerCorrections, "qos_controller_corrections"},
   };
 
   bool all = expected.size() == mesos_command_modules::kMethodCount;
@@ -839,6 +844,116 @@ void testInvalidUtf8(const Workspace& workspace)
       "the replacement is logged as a WARNING naming the argument");
 }
 
+// The oversubscription calls: started before their argument (the agent's
+// usage) exists, answered by their timeout whatever the agent does.
+void testPendingCall(const Workspace& workspace)
+{
+  const std::string copy = workspace.path + "/estimator-input";
+  auto estimator = create(
+      ModuleKind::kResourceEstimator,
+      {{"module_name", "estimator"},
+       {"resource_estimator_oversubscribable_timeout", "1"},
+       {"resource_estimator_oversubscribable_command",
+        workspace.script(
+            "estimate.sh",
+            "cp \"$1\" '" + copy +
+                "'\n"
+                "echo '[{\"name\":\"cpus\",\"type\":\"SCALAR\","
+                "\"scalar\":{\"value\":1}}]' > \"$2\"\n")}});
+  auto qos = create(
+      ModuleKind::kQoSController,
+      {{"module_name", "qos"},
+       {"qos_controller_corrections_command",
+        workspace.script("qos.sh", "echo '[]' > \"$2\"\n")}});
+  if (!estimator.first || !qos.first) {
+    check(
+        false,
+        "create the oversubscription modules: " + estimator.second +
+            qos.second);
+    return;
+  }
+  auto begin = [](const bridge::Module& module,
+                  Method method,
+                  const std::function<void(bridge::PendingCall&)>& give) {
+    std::shared_ptr<Report> report = std::make_shared<Report>();
+    {
+      rust::Box<bridge::PendingCall> pending = module.begin_call(
+          toIndex(method),
+          std::unique_ptr<bridge::Completion>(new RecordingCompletion(report)));
+      give(*pending);
+    }
+    report->waitFor(10, [&report]() {
+      return report->destroyed;
+    });
+    std::lock_guard<std::mutex> lock(report->mutex);
+    return std::make_pair(report->completions, report->outcome);
+  };
+  const std::string usage =
+      "{\"executors\":[],\"total\":[{\"name\":\"cpus\","
+      "\"type\":\"SCALAR\",\"scalar\":{\"value\":4}}]}";
+
+  auto estimate = begin(
+      **estimator.first,
+      Method::kResourceEstimatorOversubscribable,
+      [&usage](bridge::PendingCall& pending) {
+        pending.supply(std::vector<std::string>{usage});
+      });
+  std::ifstream in(copy);
+  const std::string input(
+      (std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  check(
+      input == "{\"usage\":" + usage + "}",
+      "begin_call: the command reads the usage given later (" + input + ")");
+  check(
+      estimate.first == 1 &&
+          estimate.second.disposition == bridge::Disposition::Value &&
+          contains(estimate.second.json, "\"revocable\":{}") &&
+          estimate.second.fallback == "[]",
+      "begin_call: the estimate is made revocable, with an empty estimate "
+      "as the fallback (" +
+          describe(estimate.second) + ")");
+
+  const auto started = std::chrono::steady_clock::now();
+  auto late = begin(
+      **estimator.first,
+      Method::kResourceEstimatorOversubscribable,
+      [](bridge::PendingCall&) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+      });
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started)
+          .count();
+  check(
+      late.first == 1 &&
+          late.second.disposition == bridge::Disposition::Value &&
+          late.second.json == "[]",
+      "begin_call: usage that never comes withdraws the estimate (" +
+          describe(late.second) + ", " + std::to_string(seconds) + " s)");
+
+  auto failed = begin(
+      **qos.first,
+      Method::kQoSControllerCorrections,
+      [](bridge::PendingCall& pending) {
+        pending.fail("the agent's usage failed");
+      });
+  check(
+      failed.first == 1 &&
+          failed.second.disposition == bridge::Disposition::Error &&
+          contains(failed.second.message, "the agent's usage failed"),
+      "begin_call: a usage failure fails the corrections with its message (" +
+          describe(failed.second) + ")");
+
+  auto dropped = begin(
+      **qos.first, Method::kQoSControllerCorrections, [](bridge::PendingCall&) {
+      });
+  check(
+      dropped.first == 1 &&
+          dropped.second.disposition == bridge::Disposition::Error &&
+          contains(dropped.second.message, "dropped"),
+      "begin_call: a call dropped without its usage fails (" +
+          describe(dropped.second) + ")");
+}
+
 }  // namespace
 
 
@@ -856,6 +971,7 @@ int main()
     testAsync(workspace, command);
     testShimFailure(workspace);
     testInvalidUtf8(workspace);
+    testPendingCall(workspace);
     testShutdown(workspace);
 
     bridge::set_log_sink(nullptr);

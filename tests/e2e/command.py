@@ -18,6 +18,14 @@ scenarios choose names that trigger a behaviour):
   *garbage*  the agent label decorator prints something that is not JSON
   *sleepy*   prepare sleeps `sleep_seconds` first
   *limit*    watch reports a limitation once the task has started
+
+The resource estimator and the QoS controller are about the agent, not a
+task: files in <root>/control choose what they answer.
+  estimator-mode   "offer" (the default: 2 cpus, not marked revocable),
+                   "garbage" (not JSON) or "hang" (sleeps past its timeout)
+  qos-kill         a task name: a KILL for that task's executor, while the
+                   usage lists it
+  qos-mode         "garbage", or "nameless" (a KILL naming no executor)
 """
 
 import json
@@ -29,6 +37,18 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CONTROL = os.path.join(ROOT, "control")
 LIMITATION_MESSAGE = "e2e: limitation reported by the watch command"
+
+
+ESTIMATE_CPUS = 2
+
+
+def control(name):
+    """The stripped text of <root>/control/<name>, or None."""
+    try:
+        with open(os.path.join(CONTROL, name)) as f:
+            return f.read().strip()
+    except OSError:
+        return None
 
 
 def settings():
@@ -176,6 +196,34 @@ def answer(method, doc, name, config):
                 {"name": "e2e-net", "ip_addresses": [{"ip_address": "127.0.0.42"}]}
             ]
         }
+
+    if method == "resource_estimator_oversubscribable":
+        mode = control("estimator-mode") or "offer"
+        if mode == "hang":
+            time.sleep(config["hang_seconds"])
+            return None
+        if mode == "garbage":
+            return "this is { not JSON"
+        return [{"name": "cpus", "type": "SCALAR", "scalar": {"value": ESTIMATE_CPUS}}]
+
+    if method == "qos_controller_corrections":
+        mode = control("qos-mode")
+        if mode == "garbage":
+            return "this is { not JSON"
+        if mode == "nameless":
+            return [{"type": "KILL", "kill": {}}]
+        victim = control("qos-kill")
+        corrections = []
+        for executor in dig(doc, "usage", "executors") or []:
+            tasks = [t.get("name") for t in executor.get("tasks", [])]
+            if victim and victim in tasks:
+                info = executor["executor_info"]
+                corrections.append({"type": "KILL", "kill": {
+                    "framework_id": info["framework_id"],
+                    "executor_id": info["executor_id"],
+                    "container_id": executor["container_id"],
+                }})
+        return corrections
 
     # Post-fetch, remove-executor, slave-lost, recover, isolate, update,
     # cleanup: the record is the evidence; nothing to answer.

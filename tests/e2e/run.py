@@ -76,6 +76,15 @@ ISOLATOR_METHODS = [
     "isolator_cleanup",
 ]
 LIMITATION_MESSAGE = "e2e: limitation reported by the watch command"
+ESTIMATOR = "com_criteo_mesos_CommandResourceEstimator"
+ESTIMATOR_NAME = "e2e_estimator"
+ESTIMATOR_METHOD = "resource_estimator_oversubscribable"
+QOS_CONTROLLER = "com_criteo_mesos_CommandQoSController"
+QOS_NAME = "e2e_qos"
+QOS_METHOD = "qos_controller_corrections"
+ESTIMATE_CPUS = 2  # what the estimator offers (command.py)
+ESTIMATOR_TIMEOUT = 3  # seconds: the hanging estimator is killed after this
+OVERSUBSCRIPTION_INTERVAL = 2  # seconds, both agent intervals
 
 
 class Failure(Exception):
@@ -324,7 +333,8 @@ class Cluster:
         source = (HERE / "command.py").read_text()
         shebang = f"#!{sys.executable}\n"
         body = source.split("\n", 1)[1] if source.startswith("#!") else source
-        for method in HOOK_METHODS + MASTER_HOOK_METHODS + ISOLATOR_METHODS:
+        for method in (HOOK_METHODS + MASTER_HOOK_METHODS + ISOLATOR_METHODS
+                       + [ESTIMATOR_METHOD, QOS_METHOD]):
             path = self.root / "bin" / method
             path.write_text(shebang + body)
             path.chmod(0o755)
@@ -364,6 +374,11 @@ class Cluster:
                 "isolator_usage_timeout": 5,
                 "state_directory": self.root / "state-service",
             })},
+            {"name": ESTIMATOR, "parameters": self.parameters(ESTIMATOR_NAME, [ESTIMATOR_METHOD], {
+                f"{ESTIMATOR_METHOD}_timeout": ESTIMATOR_TIMEOUT,
+                "kill_grace_period": 1,
+            })},
+            {"name": QOS_CONTROLLER, "parameters": self.parameters(QOS_NAME, [QOS_METHOD], {})},
         ]}]}
         master = {"libraries": [{"file": self.library, "modules": [
             {"name": HOOK, "parameters": self.parameters(MASTER_HOOK_NAME, MASTER_HOOK_METHODS, {})},
@@ -428,7 +443,11 @@ class Cluster:
         others)."""
         return [f"--modules=file://{self.root / 'agent-modules.json'}",
                 f"--hooks={HOOK}",
-                f"--isolation=filesystem/posix,{ISOLATOR},{SERVICE_ISOLATOR}"]
+                f"--isolation=filesystem/posix,{ISOLATOR},{SERVICE_ISOLATOR}",
+                f"--resource_estimator={ESTIMATOR}",
+                f"--qos_controller={QOS_CONTROLLER}",
+                f"--oversubscribed_resources_interval={OVERSUBSCRIPTION_INTERVAL}secs",
+                f"--qos_correction_interval_min={OVERSUBSCRIPTION_INTERVAL}secs"]
 
     def agent_registered(self):
         self.check_alive(self.agent, "agent")
@@ -968,6 +987,89 @@ def scenario_agent_recovery(c):
     check(c.agent.poll() is None, "the restarted agent died")
     check([p for p in service_pids(c) if pid_alive(p)],
           "the restarted agent runs no service helper")
+
+
+def revocable_cpus(c):
+    """The revocable cpus the master has for the agent."""
+    return http_json(c.master_port, "/metrics/snapshot").get("master/cpus_revocable_total")
+
+
+def set_control(c, name, text):
+    path = c.root / "control" / name
+    if text is None:
+        path.unlink(missing_ok=True)
+    else:
+        path.write_text(text)
+
+
+@scenario
+def scenario_oversubscription_estimate(c):
+    """The estimator's command offers 2 cpus (not marked revocable: the
+    module marks them); the master offers them as revocable. Garbage and a
+    hanging command withdraw the estimate, never leave it offered, and the
+    agent stays up; a good answer offers it again."""
+    set_control(c, "estimator-mode", None)
+    wait_for(f"the master to count {ESTIMATE_CPUS} revocable cpus",
+             lambda: revocable_cpus(c) == ESTIMATE_CPUS, 60)
+    record = c.wait_record(ESTIMATOR_METHOD)
+    usage = record["input"].get("usage")
+    check(isinstance(usage, dict) and isinstance(usage.get("total"), list),
+          f"the estimator's input has no usage with the agent's total: {record['input']}")
+    check(record["module"] == ESTIMATOR_NAME, f"MESOS_COMMAND_MODULE was {record['module']}")
+    for mode, cause in (("garbage", "returned invalid output"),
+                        ("hang", "took too long to execute")):
+        start = len(c.agent_log())
+        set_control(c, "estimator-mode", mode)
+        wait_for(f"a {mode} estimate to withdraw the revocable cpus",
+                 lambda: revocable_cpus(c) == 0, 60)
+        wait_for(f"the agent's log to say why ({cause})",
+                 lambda: cause in c.agent_log()[start:], 30)
+        check(c.agent.poll() is None, f"the agent died on a {mode} estimate")
+        set_control(c, "estimator-mode", None)
+        wait_for("a good estimate to offer the cpus again",
+                 lambda: revocable_cpus(c) == ESTIMATE_CPUS, 60)
+    snapshot = http_json(c.agent_port, "/metrics/snapshot")
+    key = f"command_modules/{ESTIMATOR_NAME}/{ESTIMATOR_METHOD}/timeouts"
+    check(snapshot.get(key, 0) >= 1, f"{key} did not count the hanging estimator: {snapshot.get(key)}")
+
+
+@scenario
+def scenario_qos_correction(c):
+    """A correction naming nothing is refused, and garbage is logged, with
+    the agent up; then the QoS command's KILL for a running task's executor
+    ends the task with the preemption reason (mesos-execute cannot take
+    revocable resources, so the task runs on regular ones: the agent kills
+    whatever executor a correction names)."""
+    for mode, message in (("nameless", 'names no "kill.framework_id"'),
+                          ("garbage", "returned invalid output")):
+        start = len(c.agent_log())
+        set_control(c, "qos-mode", mode)
+        wait_for(f"the agent's log to report the {mode} corrections",
+                 lambda: ("Failed to get corrections from QoS Controller" in c.agent_log()[start:]
+                          and message in c.agent_log()[start:]), 30)
+        check(c.agent.poll() is None, f"the agent died on {mode} corrections")
+    set_control(c, "qos-mode", None)
+
+    name = "e2e-qos-victim"
+    c.launch(name, c.waiting_command(name))
+    c.wait_task(name, ["TASK_RUNNING"], 120)
+    preempted_before = http_json(c.agent_port, "/metrics/snapshot").get("slave/executors_preempted", 0)
+    set_control(c, "qos-kill", name)
+    try:
+        task = c.wait_task(name, ["TASK_LOST", "TASK_GONE", "TASK_FAILED", "TASK_FINISHED",
+                                  "TASK_KILLED"], 60)
+    finally:
+        set_control(c, "qos-kill", None)
+    check(task["state"] in ("TASK_LOST", "TASK_GONE"),
+          f"the preempted task ended {task['state']}, expected TASK_LOST")
+    output = wait_for("mesos-execute to print the preemption",
+                      lambda: "REASON_CONTAINER_PREEMPTED" in c.execute_output(name)
+                      and c.execute_output(name), 30)
+    check("preempted by QoS correction" in output,
+          f"the update does not carry the QoS message:\n{output}")
+    preempted = http_json(c.agent_port, "/metrics/snapshot").get("slave/executors_preempted", 0)
+    check(preempted == preempted_before + 1,
+          f"slave/executors_preempted went from {preempted_before} to {preempted}")
 
 
 # --- Main --------------------------------------------------------------------

@@ -358,10 +358,7 @@ impl Scenario {
             ));
         }
         params.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
-        let symbol = match kind {
-            ModuleKind::Hook => "com_criteo_mesos_CommandHook",
-            ModuleKind::Isolator => "com_criteo_mesos_CommandIsolator",
-        };
+        let symbol = mesos_command_modules::manifest::first_symbol(kind);
         let module = Arc::new(
             Module::with_state(kind, symbol, &params, StateMode::Checkpointed)
                 .map_err(|e| e.to_string())?,
