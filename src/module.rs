@@ -551,8 +551,9 @@ impl Module {
         let report = match &self.service {
             Some(service) if command.via_service => {
                 let started = Instant::now();
-                let timeout = command.timeout.saturating_sub(since.elapsed());
-                let result = service.call(method, &document, timeout).await;
+                let result = service
+                    .call(method, &document, command.timeout, since)
+                    .await;
                 Report {
                     result,
                     stdout: Captured::default(),

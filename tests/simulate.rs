@@ -182,11 +182,13 @@ fn the_readme_demonstration_runs_every_example_and_succeeds() {
         "{stdout}"
     );
     // One summary row per method the agent calls (the Docker hook is the
-    // Docker containerizer's).
+    // Docker containerizer's; the oversubscription modules are not in this
+    // manifest).
     let summary = stdout.split("summary:").nth(1).expect("a summary");
     for method in Method::ALL {
         let expected = method != Method::HookSlavePreLaunchDockerTaskExecutorDecorator
-            && method != Method::IsolatorRecover;
+            && method != Method::IsolatorRecover
+            && matches!(method.kind(), ModuleKind::Hook | ModuleKind::Isolator);
         assert_eq!(
             summary.contains(&format!(" {} ", method.key())),
             expected,
@@ -892,4 +894,92 @@ fn the_service_example_runs_through_its_helper_across_an_agent_restart() {
     for method in ["isolator_usage", "isolator_watch", "isolator_status"] {
         assert!(served.contains(method), "{method} not served: {served:?}");
     }
+}
+
+#[test]
+fn the_oversubscription_step_preempts_what_the_qos_controller_kills() {
+    let s = Scratch::new();
+    let recorder = recorder(&s, "record", &[]);
+    // Kills the first executor of the usage it receives.
+    let qos = s.script(
+        "qos",
+        &format!(
+            "cp \"$1\" {dir}/qos-input.json\n\
+             python3 -c 'import json,sys\n\
+             e = json.load(open(sys.argv[1]))[\"usage\"][\"executors\"][0]\n\
+             kill = {{\"framework_id\": e[\"executor_info\"][\"framework_id\"],\n\
+                     \"executor_id\": e[\"executor_info\"][\"executor_id\"],\n\
+                     \"container_id\": e[\"container_id\"]}}\n\
+             json.dump([{{\"type\": \"KILL\", \"kill\": kill}}], open(sys.argv[2], \"w\"))' \"$1\" \"$2\"",
+            dir = s.path().display()
+        ),
+    );
+    let estimator = s.script(
+        "estimate",
+        r#"echo '[{"name":"cpus","type":"SCALAR","scalar":{"value":1}}]' > "$2""#,
+    );
+    let hooks = spec(
+        ModuleKind::Hook,
+        "com_criteo_mesos_CommandHook",
+        "h",
+        &recorder,
+    );
+    let estimator = spec(
+        ModuleKind::ResourceEstimator,
+        "com_criteo_mesos_CommandResourceEstimator",
+        "estimator",
+        &estimator,
+    );
+    let qos = spec(
+        ModuleKind::QoSController,
+        "com_criteo_mesos_CommandQoSController",
+        "qos",
+        &qos,
+    );
+    let options = Options {
+        containers: 3,
+        seed: 3,
+        ..Options::default()
+    };
+    let (report, _) = run_simulation(vec![hooks, estimator, qos], &options);
+    assert!(report.success(true), "{:#?}", report.records);
+    let estimates = calls(&report, Method::ResourceEstimatorOversubscribable);
+    assert_eq!(estimates.len(), 1);
+    assert!(
+        matches!(&estimates[0].result, CallResult::Value(v) if v.contains("\"revocable\":{}")),
+        "{:?}",
+        estimates[0].result
+    );
+    let usage: Value =
+        serde_json::from_str(&std::fs::read_to_string(s.path().join("qos-input.json")).unwrap())
+            .unwrap();
+    let executors = usage["usage"]["executors"].as_array().unwrap();
+    assert_eq!(executors.len(), 3, "{usage}");
+    for e in executors {
+        assert!(
+            e["allocated"].as_array().is_some_and(|a| !a.is_empty()),
+            "{e}"
+        );
+        assert!(e["statistics"]["timestamp"].is_number(), "{e}");
+    }
+    assert!(usage["usage"]["total"]
+        .as_array()
+        .is_some_and(|t| !t.is_empty()));
+
+    assert_eq!((report.preempted, report.limited), (1, 0));
+    let statuses = inputs(&s, "h", "hook_slave_task_status_decorator");
+    let preempted: Vec<&Value> = statuses
+        .iter()
+        .filter(|v| v["status"]["reason"] == "REASON_CONTAINER_PREEMPTED")
+        .collect();
+    assert_eq!(preempted.len(), 1, "{statuses:#?}");
+    let state = &preempted[0]["status"]["state"];
+    assert!(state == "TASK_LOST" || state == "TASK_GONE", "{state}");
+    assert_eq!(
+        preempted[0]["status"]["message"],
+        "Container preempted by QoS correction"
+    );
+    assert!(report
+        .result_line()
+        .contains("1 preempted by a QoS correction"));
 }

@@ -150,16 +150,18 @@ impl Service {
 
     /// Sends `method`'s request with `params` (the input document) and
     /// returns the result as a script's output would be, within `timeout`
-    /// (which includes the wait while the helper is down).
+    /// from `since` (which includes the wait while the helper is down, and
+    /// any wait of the call before it reached the service).
     pub async fn call(
         &self,
         method: Method,
         params: &str,
         timeout: Duration,
+        since: std::time::Instant,
     ) -> Result<Vec<u8>, CallError> {
         let shared = &self.shared;
         let display = &shared.config.configured;
-        let deadline = tokio::time::Instant::now() + timeout;
+        let deadline = tokio::time::Instant::from_std(since) + timeout;
         let within = seconds(timeout);
         let Ok(_slot) =
             tokio::time::timeout_at(deadline, shared.in_flight.acquire(method.observes())).await

@@ -63,6 +63,8 @@ pub(super) struct Driven {
     pub launched: usize,
     pub launch_failures: usize,
     pub limited: usize,
+    /// Containers destroyed by a QoS correction.
+    pub preempted: usize,
     pub restarts: usize,
     /// Modules with a service helper, and how many times their helpers
     /// were started again, summed over agent restarts.
@@ -344,8 +346,10 @@ struct Live {
     init: Option<Placeholder>,
     nested_init: Option<Placeholder>,
     watches: Vec<JoinHandle<()>>,
-    /// Set by a watch that reported a limitation (its message).
+    /// Set by a watch that reported a limitation (its message), or by a
+    /// QoS correction (then `preempted`).
     limitation: Arc<Mutex<Option<(String, Value)>>>,
+    preempted: bool,
 }
 
 /// Who a call is about, for the trace.
@@ -403,6 +407,7 @@ pub(super) async fn drive(
             nested_init: None,
             watches: Vec::new(),
             limitation: Arc::new(Mutex::new(None)),
+            preempted: false,
         })
         .collect();
 
@@ -460,6 +465,7 @@ pub(super) async fn drive(
         recover(&ctx, &agent, &mut lives).await;
         lives = usage_rounds(&ctx, &agent, lives, after, before).await?;
     }
+    oversubscription(&ctx, &agent, &mut lives, &plan.agent_slave_info).await;
 
     ctx.recorder.phase(
         Phase::Teardown,
@@ -468,8 +474,9 @@ pub(super) async fn drive(
     lives = for_each(&ctx, &agent, lives, teardown).await?;
     driven.limited = lives
         .iter()
-        .filter(|l| lock(&l.limitation).is_some())
+        .filter(|l| !l.preempted && lock(&l.limitation).is_some())
         .count();
+    driven.preempted = lives.iter().filter(|l| l.preempted).count();
 
     ctx.recorder
         .phase(Phase::Master, "the master marks the agent lost");
@@ -960,7 +967,12 @@ async fn start_container(
 async fn fail_launch(ctx: &Arc<Ctx>, agent: &Arc<Agent>, mut live: Live, e: CallError) -> Live {
     let message = format!("Failed to launch container: {}", e.message);
     destroy(ctx, agent, &mut live, Phase::Launch).await;
-    let update = agent_update(&live.plan, "REASON_CONTAINER_LAUNCH_FAILED", &message);
+    let update = agent_update(
+        &live.plan,
+        "TASK_FAILED",
+        "REASON_CONTAINER_LAUNCH_FAILED",
+        &message,
+    );
     status_update(ctx, agent, &live, update, false, Phase::Launch).await;
     remove_executor(ctx, agent, &live, Phase::Launch).await;
     live.state = LiveState::LaunchFailed;
@@ -969,10 +981,10 @@ async fn fail_launch(ctx: &Arc<Ctx>, agent: &Arc<Agent>, mut live: Live, e: Call
 }
 
 /// A status update the agent generates itself (source SOURCE_SLAVE).
-fn agent_update(plan: &ContainerPlan, reason: &str, message: &str) -> Value {
+fn agent_update(plan: &ContainerPlan, state: &str, reason: &str, message: &str) -> Value {
     let mut update = plan.statuses.last().cloned().unwrap_or_else(|| json!({}));
     if let Some(status) = update.get_mut("status").and_then(Value::as_object_mut) {
-        status.insert("state".into(), json!("TASK_FAILED"));
+        status.insert("state".into(), json!(state));
         status.insert("source".into(), json!("SOURCE_SLAVE"));
         status.insert("reason".into(), json!(reason));
         status.insert("message".into(), json!(message));
@@ -1062,6 +1074,108 @@ async fn usage_rounds(
         .await?;
     }
     Ok(lives)
+}
+
+/// `Slave::forwardOversubscribed` and `Slave::qosCorrections`, once the
+/// containers run: the estimator and the QoS controller get the agent's
+/// `ResourceUsage`. A KILL correction naming a running container's executor
+/// preempts it as the agent does: destroyed at its next step, with a
+/// TASK_LOST (TASK_GONE for a partition-aware framework) carrying
+/// REASON_CONTAINER_PREEMPTED.
+async fn oversubscription(ctx: &Arc<Ctx>, agent: &Arc<Agent>, lives: &mut [Live], slave: &Value) {
+    if agent.estimator.is_none() && agent.qos_controller.is_none() {
+        return;
+    }
+    let running: Vec<&mut Live> = lives
+        .iter_mut()
+        .filter(|l| l.state == LiveState::Running && lock(&l.limitation).is_none())
+        .collect();
+    ctx.recorder.phase(
+        Phase::Oversubscription,
+        format!(
+            "the estimator and the QoS controller get the usage of {} running \
+             container(s)",
+            running.len()
+        ),
+    );
+    let executors: Vec<Value> = running.iter().map(|l| usage_of(&l.plan)).collect();
+    let total = slave.get("resources").cloned().unwrap_or_else(|| json!([]));
+    let doc = json!({"usage": {"executors": executors, "total": total}});
+    if let Some(estimator) = &agent.estimator {
+        let method = Method::ResourceEstimatorOversubscribable;
+        invoke(ctx, Phase::Oversubscription, estimator, method, &doc, None).await;
+    }
+    let Some(qos) = &agent.qos_controller else {
+        return;
+    };
+    let method = Method::QoSControllerCorrections;
+    let CallResult::Value(text) =
+        invoke(ctx, Phase::Oversubscription, qos, method, &doc, None).await
+    else {
+        return;
+    };
+    let corrections: Vec<Value> = serde_json::from_str(&text).unwrap_or_default();
+    for live in running {
+        let executor = live.plan.executor_info.get("executor_id");
+        let named = corrections.iter().any(|c| {
+            let kill = &c["kill"];
+            kill.get("executor_id") == executor
+                && kill
+                    .get("container_id")
+                    .is_none_or(|id| *id == live.plan.id)
+        });
+        if named {
+            let aware = live.plan.framework_info["capabilities"]
+                .as_array()
+                .is_some_and(|c| c.iter().any(|c| c["type"] == "PARTITION_AWARE"));
+            let state = if aware { "TASK_GONE" } else { "TASK_LOST" };
+            *lock(&live.limitation) = Some((
+                "Container preempted by QoS correction".to_string(),
+                json!({"reason": "REASON_CONTAINER_PREEMPTED", "state": state}),
+            ));
+            live.preempted = true;
+            ctx.recorder.note(format!(
+                "{}: a QoS correction kills its executor",
+                live.plan.alias
+            ));
+        }
+    }
+}
+
+/// One executor of the agent's `ResourceUsage`: what it was given, and
+/// statistics holding its limits, as the containerizer reports them.
+fn usage_of(plan: &ContainerPlan) -> Value {
+    let resources = |v: &Value| v["resources"].as_array().cloned().unwrap_or_default();
+    let mut allocated = resources(&plan.executor_info);
+    allocated.extend(resources(&plan.task_info));
+    let scalar = |name: &str| -> f64 {
+        allocated
+            .iter()
+            .filter(|r| r["name"] == name)
+            .filter_map(|r| r["scalar"]["value"].as_f64())
+            .sum()
+    };
+    let statistics = json!({
+        "timestamp": unix_now(),
+        "cpus_limit": scalar("cpus"),
+        "mem_limit_bytes": (scalar("mem") * 1024.0 * 1024.0) as u64,
+    });
+    let task = &plan.task_info;
+    let mut executor = json!({
+        "executor_info": plan.executor_info,
+        "allocated": allocated,
+        "statistics": statistics,
+        "container_id": plan.id,
+    });
+    if task.is_object() {
+        executor["tasks"] = json!([{
+            "name": task["name"],
+            "id": task["task_id"],
+            "resources": task["resources"],
+            "labels": task.get("labels").cloned().unwrap_or_else(|| json!({})),
+        }]);
+    }
+    executor
 }
 
 /// After an agent restart: recover on every isolator at once, then the
@@ -1186,13 +1300,19 @@ async fn destroy_limited(ctx: &Arc<Ctx>, agent: &Arc<Agent>, mut live: Live) -> 
         "{}: destroyed after a limitation: {message}",
         live.plan.alias
     ));
-    let reason = limitation
-        .get("reason")
-        .and_then(Value::as_str)
-        .unwrap_or("REASON_CONTAINER_LIMITATION")
-        .to_string();
+    let text = |key: &str, default: &'static str| {
+        limitation
+            .get(key)
+            .and_then(Value::as_str)
+            .unwrap_or(default)
+            .to_string()
+    };
+    let (state, reason) = (
+        text("state", "TASK_FAILED"),
+        text("reason", "REASON_CONTAINER_LIMITATION"),
+    );
     destroy(ctx, agent, &mut live, Phase::Running).await;
-    let update = agent_update(&live.plan, &reason, &message);
+    let update = agent_update(&live.plan, &state, &reason, &message);
     status_update(ctx, agent, &live, update, false, Phase::Running).await;
     remove_executor(ctx, agent, &live, Phase::Running).await;
     live.state = LiveState::Gone;

@@ -123,6 +123,8 @@ pub struct Report {
     pub launch_failures: usize,
     /// Containers destroyed because a watch reported a limitation.
     pub limited: usize,
+    /// Containers destroyed by a QoS correction.
+    pub preempted: usize,
     pub restarts: usize,
     /// Modules with a service helper, and how many times their helpers
     /// were started again (a helper that crashed or stopped answering).
@@ -169,6 +171,11 @@ impl Report {
 
     /// The closing line of the readable output.
     pub fn result_line(&self) -> String {
+        let preempted = if self.preempted > 0 {
+            format!(", {} preempted by a QoS correction", self.preempted)
+        } else {
+            String::new()
+        };
         let helpers = if self.services > 0 {
             format!(", {} service helper restart(s)", self.helper_restarts)
         } else {
@@ -176,8 +183,8 @@ impl Report {
         };
         format!(
             "{} container(s): {} launched, {} launch failure(s), {} destroyed after a \
-             limitation, {} agent restart(s){helpers}; {} calls, {} with a failed command; \
-             {:.2}s",
+             limitation{preempted}, {} agent restart(s){helpers}; {} calls, {} with a failed \
+             command; {:.2}s",
             self.containers,
             self.launched,
             self.launch_failures,
@@ -198,6 +205,7 @@ impl Report {
             "launched": self.launched,
             "launch_failures": self.launch_failures,
             "limited": self.limited,
+            "preempted": self.preempted,
             "restarts": self.restarts,
             "helper_restarts": self.helper_restarts,
             "calls": self.records.len(),
@@ -380,6 +388,7 @@ pub fn simulate(
         launched: driven.launched,
         launch_failures: driven.launch_failures,
         limited: driven.limited,
+        preempted: driven.preempted,
         restarts: driven.restarts,
         services: driven.services,
         helper_restarts: driven.helper_restarts,

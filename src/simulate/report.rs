@@ -25,6 +25,8 @@ pub enum Phase {
     Restart,
     /// Task end: terminal status, update, cleanup, remove-executor.
     Teardown,
+    /// The resource estimator and the QoS controller get the usage.
+    Oversubscription,
     /// The master marks the agent lost.
     Master,
 }
@@ -37,6 +39,7 @@ impl Phase {
             Phase::Running => "running",
             Phase::Restart => "restart",
             Phase::Teardown => "teardown",
+            Phase::Oversubscription => "oversubscription",
             Phase::Master => "master",
         }
     }
