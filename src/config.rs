@@ -947,6 +947,58 @@ mod tests {
     }
 
     #[test]
+    fn the_oversubscription_modules_take_their_method_and_the_common_keys() {
+        let c = parse(
+            ModuleKind::ResourceEstimator,
+            &[
+                ("module_name", "e"),
+                ("resource_estimator_oversubscribable_command", "/bin/true"),
+                ("resource_estimator_oversubscribable_timeout", "2.5"),
+                ("kill_grace_period", "2"),
+            ],
+        )
+        .unwrap();
+        let method = Method::ResourceEstimatorOversubscribable;
+        assert_eq!(
+            c.command(method).map(|c| c.timeout),
+            Some(Duration::from_secs_f64(2.5))
+        );
+        let e = parse(
+            ModuleKind::QoSController,
+            &[
+                ("module_name", "q"),
+                ("qos_controller_correction_command", "/bin/true"),
+            ],
+        )
+        .unwrap_err();
+        assert_eq!(e.key, "qos_controller_correction_command");
+        assert!(
+            e.problem
+                .contains("did you mean \"qos_controller_corrections_command\""),
+            "{e}"
+        );
+        let e = parse(
+            ModuleKind::QoSController,
+            &[("module_name", "q"), ("state_directory", "/tmp")],
+        )
+        .unwrap_err();
+        assert!(e.problem.contains("is a key of Isolator modules"), "{e}");
+        let e = parse(
+            ModuleKind::Isolator,
+            &[
+                ("module_name", "i"),
+                ("qos_controller_corrections_command", "/bin/true"),
+            ],
+        )
+        .unwrap_err();
+        assert!(
+            e.problem
+                .contains("com_criteo_mesos_CommandQoSController module name"),
+            "{e}"
+        );
+    }
+
+    #[test]
     fn keys_of_the_other_kind_are_rejected() {
         let e = parse(
             ModuleKind::Hook,
