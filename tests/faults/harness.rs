@@ -379,6 +379,12 @@ impl Scenario {
             .unwrap_or_else(|e| panic!("{}: isolator config: {e}", self.name))
     }
 
+    /// A module of `kind` with the scenario's temp directory and `extra`.
+    pub fn module(&self, kind: ModuleKind, extra: &[(&str, &str)]) -> Arc<Module> {
+        self.build(kind, extra)
+            .unwrap_or_else(|e| panic!("{}: {kind} config: {e}", self.name))
+    }
+
     /// Drops a module the scenario no longer checks (an agent that
     /// "restarted").
     pub fn retire(&self, module: Arc<Module>) {

@@ -20,7 +20,10 @@
 //!   interpretation under proptest;
 //! * `security`: file modes, what is logged, insecure commands;
 //! * `service`: service mode, every fault of a helper;
-//! * `stuck`: commands that cannot die (frozen, uninterruptible sleep).
+//! * `stuck`: commands that cannot die (frozen, uninterruptible sleep);
+//! * `oversubscription`: the estimator's and the QoS controller's commands
+//!   timing out, printing garbage or too much, crashing, and an agent whose
+//!   usage never comes.
 
 #[path = "../common/mod.rs"]
 mod common;
@@ -32,6 +35,7 @@ mod kills;
 mod limit;
 mod load;
 mod outputs;
+mod oversubscription;
 mod security;
 mod service;
 mod state;
