@@ -226,6 +226,18 @@ std::string CommandModule::failureMessage(
 }
 
 
+std::string CommandModule::caughtMessage(Method method)
+{
+  try {
+    throw;
+  } catch (const std::exception& e) {
+    return failureMessage(method, e.what());
+  } catch (...) {
+    return failureMessage(method, "unknown exception");
+  }
+}
+
+
 template <typename M>
 void CommandModule::addMetric(const M& metric)
 {

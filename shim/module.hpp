@@ -12,6 +12,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -213,20 +214,16 @@ public:
   process::Future<T> callAsync(Method method, F&& arguments) noexcept
   {
     try {
-      std::shared_ptr<process::Promise<T>> promise(new process::Promise<T>());
-      process::Future<T> future = promise->future();
-
-      std::unique_ptr<bridge::Completion> completion(new PromiseCompletion<T>(
-          std::move(promise), process->self(), timerOf(method)));
+      process::Future<T> future;
+      std::unique_ptr<bridge::Completion> completion;
+      std::tie(future, completion) = startCall<T>(method);
 
       std::vector<std::string> json;
       std::string failure;
       try {
         json = arguments();
-      } catch (const std::exception& e) {
-        failure = failureMessage(method, e.what());
       } catch (...) {
-        failure = failureMessage(method, "unknown exception");
+        failure = caughtMessage(method);
       }
 
       if (failure.empty()) {
@@ -254,11 +251,9 @@ public:
   {
     using Argument = typename std::result_of<F()>::type;
     try {
-      std::shared_ptr<process::Promise<T>> promise(new process::Promise<T>());
-      process::Future<T> future = promise->future();
-
-      std::unique_ptr<bridge::Completion> completion(new PromiseCompletion<T>(
-          std::move(promise), process->self(), timerOf(method)));
+      process::Future<T> future;
+      std::unique_ptr<bridge::Completion> completion;
+      std::tie(future, completion) = startCall<T>(method);
 
       std::shared_ptr<rust::Box<bridge::PendingCall>> pending(
           new rust::Box<bridge::PendingCall>(
@@ -275,16 +270,12 @@ public:
                   settled.isFailed() ? settled.failure()
                                      : "the agent discarded the request"));
             }
-          } catch (const std::exception& e) {
-            (*pending)->fail(failureMessage(method, e.what()));
           } catch (...) {
-            (*pending)->fail(failureMessage(method, "unknown exception"));
+            (*pending)->fail(caughtMessage(method));
           }
         });
-      } catch (const std::exception& e) {
-        (*pending)->fail(failureMessage(method, e.what()));
       } catch (...) {
-        (*pending)->fail(failureMessage(method, "unknown exception"));
+        (*pending)->fail(caughtMessage(method));
       }
 
       return future;
@@ -297,6 +288,23 @@ public:
 
 private:
   explicit CommandModule(RustModule rust);
+
+  // A new asynchronous call of `method`: the future for Mesos, and the
+  // completion the core completes.
+  template <typename T>
+  std::pair<process::Future<T>, std::unique_ptr<bridge::Completion>> startCall(
+      Method method)
+  {
+    std::shared_ptr<process::Promise<T>> promise(new process::Promise<T>());
+    process::Future<T> future = promise->future();
+    std::unique_ptr<bridge::Completion> completion(new PromiseCompletion<T>(
+        std::move(promise), process->self(), timerOf(method)));
+    return std::make_pair(future, std::move(completion));
+  }
+
+  // The message of the exception being handled, as `failureMessage`. Call
+  // only from a catch block.
+  static std::string caughtMessage(Method method);
 
   Option<DurationTimer> timerOf(Method method) const;
 

@@ -49,10 +49,11 @@ pub mod bridge {
         message: String,
         /// Wall-clock time of the call, for the shim's latency timer.
         duration_ms: f64,
-        /// JSON the shim answers instead of `json` if it cannot convert
-        /// `json` (a check of Mesos's own the core does not repeat), for the
-        /// methods whose failure meaning is a value; empty for the others,
-        /// which then fail with the conversion's error.
+        /// With `Value`: JSON the shim answers instead of `json` if Mesos
+        /// refuses `json` (a check of Mesos's own the core does not repeat,
+        /// see `Output::checked_further_by_mesos`), for the methods whose
+        /// failure meaning is a value (the estimator's empty estimate).
+        /// Empty otherwise: the call then fails with Mesos's error.
         fallback: String,
     }
 
@@ -288,17 +289,36 @@ fn method_of(index: u8) -> Result<Method, CallError> {
 
 fn to_ffi(method: Method, outcome: CoreOutcome) -> bridge::Outcome {
     let duration_ms = outcome.duration.as_secs_f64() * 1000.0;
-    let (disposition, json, message) = match outcome.answer {
-        Answer::Value(json) => (bridge::Disposition::Value, json, String::new()),
-        Answer::None => (bridge::Disposition::None, String::new(), String::new()),
-        Answer::Error(e) => (bridge::Disposition::Error, String::new(), e.message),
+    let (disposition, json, message, fallback) = match outcome.answer {
+        Answer::Value(json) => {
+            // Only where Mesos checks more than the core: never on usage's
+            // path, the hottest.
+            let fallback = if method.contract().output.checked_further_by_mesos() {
+                failure_value(method).unwrap_or_default()
+            } else {
+                String::new()
+            };
+            (bridge::Disposition::Value, json, String::new(), fallback)
+        }
+        Answer::None => (
+            bridge::Disposition::None,
+            String::new(),
+            String::new(),
+            String::new(),
+        ),
+        Answer::Error(e) => (
+            bridge::Disposition::Error,
+            String::new(),
+            e.message,
+            String::new(),
+        ),
     };
     bridge::Outcome {
         disposition,
         json,
         message,
         duration_ms,
-        fallback: failure_value(method).unwrap_or_default(),
+        fallback,
     }
 }
 
@@ -499,7 +519,9 @@ impl Module {
         complete: impl FnOnce(bridge::Outcome) + Send + 'static,
     ) -> Box<PendingCall> {
         let (sender, receiver) = tokio::sync::oneshot::channel();
-        let mut pending = PendingCall {
+        // An unknown method completes at once below and drops `receiver`:
+        // whatever is given then goes nowhere.
+        let pending = PendingCall {
             sender: Some(sender),
             module: self.module_name().to_string(),
             method: Method::from_index(method),
@@ -515,9 +537,6 @@ impl Module {
             };
             core.spawn_call_awaiting(method, arguments, done);
         });
-        if pending.method.is_none() {
-            pending.sender = None;
-        }
         Box::new(pending)
     }
 

@@ -121,6 +121,15 @@ pub enum Output {
 }
 
 impl Output {
+    /// Whether the shim checks a value of this type beyond what the core
+    /// validates: `Resources::validate` (amounts, reservations, disk
+    /// sources) runs only in the shim. For every other type the core's
+    /// schema check is stout's own, so the shim never refuses what the
+    /// core accepted.
+    pub fn checked_further_by_mesos(self) -> bool {
+        matches!(self, Output::Resources | Output::Estimate)
+    }
+
     /// The Mesos type name, for messages.
     pub fn type_name(self) -> &'static str {
         match self {

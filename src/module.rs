@@ -840,9 +840,7 @@ impl Module {
 
 /// The value a method answers when it fails, for the methods whose
 /// failure meaning is a value (usage's empty statistics, the estimator's
-/// empty estimate), `None` for the others. The shim answers it too when it
-/// cannot convert a value the core accepted (`Outcome::fallback`), so that
-/// these methods never fail whatever a command writes.
+/// empty estimate), `None` for the others.
 pub fn failure_value(method: Method) -> Option<String> {
     match method.contract().on_failure {
         OnFailure::EmptyStatistics => Some(empty_statistics().to_string()),

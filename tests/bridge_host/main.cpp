@@ -791,9 +791,10 @@ void testShimFailure(const Workspace& workspace)
   check(
       usage.first == 1 &&
           usage.second.disposition == bridge::Disposition::Value &&
-          contains(usage.second.json, "timestamp"),
-      "fail_async: usage answers empty statistics (" + describe(usage.second) +
-          ")");
+          contains(usage.second.json, "timestamp") &&
+          usage.second.fallback.empty(),
+      "fail_async: usage answers empty statistics, with no fallback (" +
+          describe(usage.second) + ")");
   auto prepare = fail(Method::kIsolatorPrepare);
   check(
       prepare.first == 1 &&
