@@ -123,29 +123,9 @@ fn write_input(s: &Scratch, name: &str, doc: &Value) -> PathBuf {
     path
 }
 
-/// The Docker pre-launch hook's input: the Docker containerizer was not
-/// part of the captures, so it is assembled from the agent's captured
-/// task and executor, with the values the Docker containerizer passes.
-fn docker_hook_input(s: &Scratch) -> PathBuf {
-    let run = fixture_value("slave_run_task_label_decorator/command-task.json");
-    let id = "8a96d8d3-e1eb-42bf-b37c-9104f9a7b9fc";
-    write_input(
-        s,
-        "docker-hook.json",
-        &json!({
-            "task_info": run["task_info"],
-            "executor_info": run["executor_info"],
-            "container_name": format!("mesos-{id}"),
-            "container_work_directory": format!("/var/lib/mesos/agent/slaves/S0/frameworks/F/executors/demo-task/runs/{id}"),
-            "mapped_sandbox_directory": "/mnt/mesos/sandbox",
-            "env": {"MESOS_SANDBOX": "/mnt/mesos/sandbox"},
-        }),
-    )
-}
-
 /// Every captured input of `method` (the fixture folder is the method key
 /// without `hook_`).
-fn inputs(s: &Scratch, method: Method) -> Vec<PathBuf> {
+fn inputs(method: Method) -> Vec<PathBuf> {
     let dir = checkout()
         .join("tests/fixtures")
         .join(method.key().trim_start_matches("hook_"));
@@ -158,13 +138,6 @@ fn inputs(s: &Scratch, method: Method) -> Vec<PathBuf> {
         Err(_) => Vec::new(),
     };
     found.sort();
-    if method == Method::HookSlavePreLaunchDockerTaskExecutorDecorator {
-        assert!(
-            found.is_empty(),
-            "captures of the Docker hook exist now: use them"
-        );
-        found.push(docker_hook_input(s));
-    }
     assert!(!found.is_empty(), "no captured input for {method}");
     found
 }
@@ -216,7 +189,7 @@ fn every_example_answers_every_captured_input_with_a_valid_value() {
                 methods.extend(list.split(',').map(|m| Method::from_key(m.trim()).unwrap()));
             }
             for method in methods {
-                for input in inputs(&s, method) {
+                for input in inputs(method) {
                     let out = call(&s, &local, &module.name, method.key(), &input);
                     calls += 1;
                     assert!(
@@ -427,9 +400,9 @@ fn deny_privileged_fails_the_launch_of_privileged_containers() {
     let out = call(&s, &local, "deny-privileged", "isolator_prepare", &input);
     assert!(out.status.success(), "{}", text(&out.stderr));
 
-    // The Docker containerizer's hook.
-    let mut docker: Value =
-        serde_json::from_str(&std::fs::read_to_string(docker_hook_input(&s)).unwrap()).unwrap();
+    // The Docker containerizer's hook, on its captured input.
+    let mut docker =
+        fixture_value("slave_pre_launch_docker_task_executor_decorator/docker-command-task.json");
     docker["task_info"]["container"] = json!({
         "type": "DOCKER",
         "docker": {"image": "busybox", "privileged": true,
@@ -495,15 +468,17 @@ fn docker_remove_removes_the_executors_containers_by_their_mesos_names() {
     let s = Scratch::new();
     let local = localized(&s, &checkout().join("examples/docker-remove/modules.json"));
     let container = "0f4e8b6a-3c1d-4e2f-9a7b-5c6d7e8f9a0b";
-    let mut doc = fixture_value("slave_remove_executor_hook/command-task.json");
+    let input =
+        checkout().join("tests/fixtures/slave_remove_executor_hook/docker-command-task.json");
+    let doc: Value = serde_json::from_str(&std::fs::read_to_string(&input).unwrap()).unwrap();
     let framework = doc["executor_info"]["framework_id"]["value"]
         .as_str()
-        .unwrap()
-        .to_string();
-    doc["executor_info"]["container"] = json!({"type": "DOCKER", "docker": {"image": "nginx"}});
-    let input = write_input(&s, "docker-executor.json", &doc);
+        .unwrap();
+    let executor = doc["executor_info"]["executor_id"]["value"]
+        .as_str()
+        .unwrap();
     let bin = fake_docker(&s, &format!("mesos-{container}"));
-    let work = agent_work_dir(&s, &framework, "demo-task", container);
+    let work = agent_work_dir(&s, framework, executor, container);
     let path = format!(
         "{}:{}",
         bin.display(),

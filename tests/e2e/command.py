@@ -18,6 +18,8 @@ scenarios choose names that trigger a behaviour):
   *garbage*  the agent label decorator prints something that is not JSON
   *sleepy*   prepare sleeps `sleep_seconds` first
   *limit*    watch reports a limitation once the task has started
+  *denied*   the Docker pre-launch hook fails (exit 1, DOCKER_DENIED in the
+             error file)
 
 The resource estimator and the QoS controller are about the agent, not a
 task: files in <root>/control choose what they answer.
@@ -37,6 +39,11 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CONTROL = os.path.join(ROOT, "control")
 LIMITATION_MESSAGE = "e2e: limitation reported by the watch command"
+DOCKER_DENIED = "e2e: the Docker pre-launch command denies this task"
+
+
+class Denied(Exception):
+    """The command fails: exit status 1, the message in the error file."""
 
 
 ESTIMATE_CPUS = 2
@@ -143,6 +150,18 @@ def answer(method, doc, name, config):
         variables.append({"name": "E2E_HOOK_ENV", "value": "from-environment-decorator"})
         return {"variables": variables}
 
+    if method == "hook_slave_pre_launch_docker_task_executor_decorator":
+        if "denied" in name:
+            raise Denied(DOCKER_DENIED)
+        return {
+            "executorEnvironment": {
+                "variables": [{"name": "E2E_DOCKER_EXECUTOR_ENV", "value": "from-docker-hook"}]
+            },
+            "taskEnvironment": {
+                "variables": [{"name": "E2E_DOCKER_TASK_ENV", "value": "from-docker-hook"}]
+            },
+        }
+
     if method == "hook_slave_task_status_decorator":
         status = doc.get("status", {})
         return {
@@ -237,7 +256,13 @@ def main():
         doc = json.load(f)
     config = settings()
     recorder = Recorder(method, doc)
-    result = answer(method, doc, recorder.record["task"], config)
+    try:
+        result = answer(method, doc, recorder.record["task"], config)
+    except Denied as e:
+        with open(sys.argv[3], "w") as f:
+            f.write(str(e))
+        recorder.finish({"denied": str(e)})
+        sys.exit(1)
     with open(output_path, "w") as f:
         if isinstance(result, str):
             f.write(result)

@@ -85,6 +85,11 @@ QOS_METHOD = "qos_controller_corrections"
 ESTIMATE_CPUS = 2  # what the estimator offers (command.py)
 ESTIMATOR_TIMEOUT = 3  # seconds: the hanging estimator is killed after this
 OVERSUBSCRIPTION_INTERVAL = 2  # seconds, both agent intervals
+DOCKER_HOOK_METHOD = "hook_slave_pre_launch_docker_task_executor_decorator"
+DOCKER_REMOVE_HOOK = "com_criteo_mesos_CommandHook2"
+DOCKER_REMOVE_NAME = "e2e_docker_remove"
+DOCKER_REMOVE_SCRIPT = REPO / "examples" / "docker-remove" / "docker-remove.py"
+DOCKER_SANDBOX = "/mnt/mesos/sandbox"  # the agent's --sandbox_directory default
 
 
 class Failure(Exception):
@@ -220,7 +225,7 @@ class Processes:
         self.root = os.path.realpath(root)
         self.started = []
 
-    def start(self, args, log_path, cwd=None):
+    def start(self, args, log_path, cwd=None, env=None):
         with open(log_path, "ab") as out:
             proc = subprocess.Popen(
                 args,
@@ -228,7 +233,7 @@ class Processes:
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 cwd=cwd or self.root,
-                env=child_environment(),
+                env=child_environment(env),
                 start_new_session=True,
             )
         self.started.append(proc)
@@ -310,10 +315,13 @@ def walk(value):
 
 
 class Cluster:
-    def __init__(self, root, mesos, library):
+    def __init__(self, root, mesos, library, docker=None):
         self.root = Path(root)
         self.mesos = mesos
         self.library = library
+        # The suite's DockerDaemon when the Docker scenarios can run: the
+        # agent then runs the Docker containerizer beside the Mesos one.
+        self.docker = docker
         self.procs = Processes(root)
         for d in ("bin", "records", "control", "logs", "execute", "tmp", "state",
                   "master", "agent/work", "agent/runtime", "agent/fetch"):
@@ -334,7 +342,7 @@ class Cluster:
         shebang = f"#!{sys.executable}\n"
         body = source.split("\n", 1)[1] if source.startswith("#!") else source
         for method in (HOOK_METHODS + MASTER_HOOK_METHODS + ISOLATOR_METHODS
-                       + [ESTIMATOR_METHOD, QOS_METHOD]):
+                       + [ESTIMATOR_METHOD, QOS_METHOD, DOCKER_HOOK_METHOD]):
             path = self.root / "bin" / method
             path.write_text(shebang + body)
             path.chmod(0o755)
@@ -356,9 +364,12 @@ class Cluster:
             params.append({"key": key, "value": str(value)})
         return params
 
+    def agent_hook_methods(self):
+        return HOOK_METHODS + ([DOCKER_HOOK_METHOD] if self.docker else [])
+
     def write_modules(self):
         agent = {"libraries": [{"file": self.library, "modules": [
-            {"name": HOOK, "parameters": self.parameters(AGENT_HOOK_NAME, HOOK_METHODS, {
+            {"name": HOOK, "parameters": self.parameters(AGENT_HOOK_NAME, self.agent_hook_methods(), {
                 "hook_slave_run_task_label_decorator_timeout": HOOK_TIMEOUT,
                 "kill_grace_period": 1,
             })},
@@ -380,6 +391,13 @@ class Cluster:
             })},
             {"name": QOS_CONTROLLER, "parameters": self.parameters(QOS_NAME, [QOS_METHOD], {})},
         ]}]}
+        if self.docker:
+            # The docker-remove example as its README installs it.
+            agent["libraries"][0]["modules"].append(
+                {"name": DOCKER_REMOVE_HOOK, "parameters": self.parameters(DOCKER_REMOVE_NAME, [], {
+                    "hook_slave_remove_executor_hook_command": DOCKER_REMOVE_SCRIPT,
+                    "hook_slave_remove_executor_hook_timeout": 12,
+                })})
         master = {"libraries": [{"file": self.library, "modules": [
             {"name": HOOK, "parameters": self.parameters(MASTER_HOOK_NAME, MASTER_HOOK_METHODS, {})},
         ]}]}
@@ -435,14 +453,28 @@ class Cluster:
         ]
         if os.geteuid() != 0:
             args.append("--no-switch_user")
-        self.agent = self.procs.start(args, self.agent_log_path())
+        env = None
+        if self.docker:
+            args += ["--containerizers=docker,mesos",
+                     f"--docker={self.docker.cli}",
+                     f"--docker_socket={self.docker.socket}",
+                     # Long enough that only the docker-remove hook can
+                     # have removed a container the scenario finds gone.
+                     "--docker_remove_delay=1hrs"]
+            # What docker-remove.py reads (the agent reads MESOS_WORK_DIR
+            # too: it is the same as --work_dir).
+            env = {"MESOS_WORK_DIR": str(self.root / "agent" / "work"),
+                   "MESOS_DOCKER": self.docker.cli,
+                   "DOCKER_HOST": self.docker.host}
+        self.agent = self.procs.start(args, self.agent_log_path(), env=env)
         wait_for("the agent to register with the master", self.agent_registered, 90)
 
     def agent_module_flags(self):
         """The agent's flags that load the modules (measure.py loads
         others)."""
+        hooks = HOOK + (f",{DOCKER_REMOVE_HOOK}" if self.docker else "")
         return [f"--modules=file://{self.root / 'agent-modules.json'}",
-                f"--hooks={HOOK}",
+                f"--hooks={hooks}",
                 f"--isolation=filesystem/posix,{ISOLATOR},{SERVICE_ISOLATOR}",
                 f"--resource_estimator={ESTIMATOR}",
                 f"--qos_controller={QOS_CONTROLLER}",
@@ -477,7 +509,9 @@ class Cluster:
 
     # Tasks
 
-    def launch(self, name, command, checkpoint=False):
+    def launch(self, name, command, checkpoint=False, docker=False):
+        """Launches task `name` with mesos-execute; with `docker`, in the
+        suite's image by the Docker containerizer."""
         # `command` may be bytes: a framework may send any bytes.
         option = (b"--command=" + command if isinstance(command, bytes)
                   else f"--command={command}")
@@ -490,6 +524,8 @@ class Cluster:
         ]
         if checkpoint:
             args.append("--checkpoint")
+        if docker:
+            args += ["--containerizer=docker", f"--docker_image={docker_image()}"]
         self.executes[name] = self.procs.start(args, self.root / "execute" / f"{name}.log")
 
     def execute_output(self, name):
@@ -506,8 +542,22 @@ class Cluster:
         return (f"{output}; touch {started}; i=0; "
                 f"while [ ! -e {release} ] && [ $i -lt 600 ]; do sleep 0.2; i=$((i+1)); done")
 
+    @staticmethod
+    def docker_waiting_command(output="env"):
+        """waiting_command for a task in a Docker container, which sees
+        only its sandbox (mounted at DOCKER_SANDBOX): the files are there."""
+        return (f"{output}; touch {DOCKER_SANDBOX}/e2e-started; i=0; "
+                f"while [ ! -e {DOCKER_SANDBOX}/e2e-release ] && [ $i -lt 600 ]; do "
+                f"sleep 0.2; i=$((i+1)); done")
+
     def release(self, name):
         (self.root / "control" / f"release-{name}").touch()
+        try:
+            directory = self.sandbox(name)
+        except (OSError, ValueError):  # the agent is gone: nothing to release
+            return
+        if directory is not None and (directory / "e2e-started").exists():
+            (directory / "e2e-release").touch()
 
     def release_all(self):
         for name in self.executes:
@@ -596,6 +646,8 @@ class Cluster:
     def stop(self):
         self.release_all()
         self.procs.kill_all()
+        if self.docker:
+            self.docker.stop()
 
 
 # --- Scenarios -------------------------------------------------------------
@@ -1072,7 +1124,181 @@ def scenario_qos_correction(c):
           f"slave/executors_preempted went from {preempted_before} to {preempted}")
 
 
+def docker_scenario(fn):
+    """A scenario that needs the suite's Docker daemon: skipped, with the
+    reason, when there is none."""
+    fn.needs_docker = True
+    return scenario(fn)
+
+
+def docker_image():
+    from docker import IMAGE  # noqa: E402  (tests/e2e/docker.py)
+    return IMAGE
+
+
+def docker_container_of(c, name):
+    """The agent's container id for Docker task `name` (from /containers,
+    which names the executor)."""
+    def probe():
+        for entry in http_json(c.agent_port, "/containers"):
+            if entry.get("executor_id") == name:
+                return entry
+        return None
+    return wait_for(f"{name}'s container in the agent's /containers", probe, 60)
+
+
+def docker_executor_pid(sandbox):
+    for entry in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                program = f.read().split(b"\0")[0]
+            if program.endswith(b"mesos-docker-executor") \
+                    and os.readlink(f"/proc/{entry}/cwd") == str(sandbox):
+                return int(entry)
+        except (OSError, ValueError):
+            continue
+    return None
+
+
+def process_environment(pid):
+    try:
+        with open(f"/proc/{pid}/environ", "rb") as f:
+            return dict(entry.decode(errors="replace").split("=", 1)
+                        for entry in f.read().split(b"\0") if b"=" in entry)
+    except OSError:
+        return {}
+
+
+@docker_scenario
+def scenario_docker_pre_launch(c):
+    """A task launched by the Docker containerizer: the pre-launch hook's
+    command gets the container's name, work and mapped sandbox directories
+    with the task and executor; its taskEnvironment is inside the Docker
+    container, its executorEnvironment in the executor's; the label, status
+    and environment decorators and post-fetch work as with the Mesos
+    containerizer; the Docker containerizer calls no isolator method."""
+    name = "e2e-docker-env"
+    c.launch(name, c.docker_waiting_command(), docker=True)
+    c.wait_task(name, ["TASK_RUNNING"], 120)
+    entry = docker_container_of(c, name)
+    container = entry["container_id"]
+    sandbox = c.sandbox(name)
+
+    record = c.wait_record(DOCKER_HOOK_METHOD, task=name)
+    given = record["input"]
+    check(given.get("container_name") == f"mesos-{container}",
+          f"container_name is {given.get('container_name')!r}, the container is mesos-{container}")
+    check(given.get("container_work_directory") == str(sandbox),
+          f"container_work_directory is {given.get('container_work_directory')!r}, the sandbox "
+          f"is {sandbox}")
+    check(given.get("mapped_sandbox_directory") == DOCKER_SANDBOX,
+          f"mapped_sandbox_directory is {given.get('mapped_sandbox_directory')!r}")
+    check(given.get("task_info", {}).get("name") == name, "the hook got no task_info")
+    check(given.get("executor_info", {}).get("executor_id", {}).get("value") == name,
+          f"the hook got no executor_info for {name}")
+    check(record["container_id"] is None,
+          "a hook command was given MESOS_COMMAND_CONTAINER_ID")
+
+    out = wait_for(f"{name}'s stdout", lambda: "MESOS_SANDBOX" in c.stdout(name)
+                   and c.stdout(name), 30)
+    check("E2E_DOCKER_TASK_ENV=from-docker-hook" in out,
+          f"the hook's taskEnvironment is not in the task's environment:\n{out}")
+    inspected = c.docker.container(f"mesos-{container}")
+    check(inspected is not None and inspected["State"]["Running"],
+          f"no running Docker container mesos-{container}")
+    check("E2E_DOCKER_TASK_ENV=from-docker-hook" in inspected["Config"]["Env"],
+          f"the Docker container's environment lacks the taskEnvironment: "
+          f"{inspected['Config']['Env']}")
+
+    # The Docker containerizer's /containers has no executor_pid: the
+    # executor is the mesos-docker-executor working in the sandbox.
+    executor_pid = docker_executor_pid(sandbox)
+    environment = process_environment(executor_pid) if executor_pid else {}
+    check(environment.get("E2E_DOCKER_EXECUTOR_ENV") == "from-docker-hook",
+          f"the hook's executorEnvironment is not in the executor's (pid {executor_pid}) "
+          f"environment")
+    check(environment.get("E2E_HOOK_ENV") == "from-environment-decorator",
+          "the environment decorator's variable is not in the Docker executor's environment")
+
+    agent_task = wait_for(f"the agent to know task {name}", lambda: c.agent_task(name), 30)
+    check(labels_of(agent_task).get("e2e_agent_label") == "from-agent-hook",
+          f"the agent label decorator's label is not on the Docker task: {labels_of(agent_task)}")
+    c.wait_record("hook_slave_post_fetch_hook", task=name)
+
+    c.release(name)
+    task = c.wait_task(name, ["TASK_FINISHED"], 60)
+    status_labels = [labels_of(s) for s in task.get("statuses", [])]
+    check(any(l.get("e2e_status_label") == "from-status-decorator" for l in status_labels),
+          f"the status decorator's label is on none of the Docker task's statuses: "
+          f"{status_labels}")
+    removed = c.wait_record("hook_slave_remove_executor_hook", task=name, timeout=60)
+    check(removed["input"].get("executor_info", {}).get("container", {}).get("type") == "DOCKER",
+          "remove_executor's executor_info is not a Docker one")
+    for method in ISOLATOR_METHODS:
+        check(not c.records(method, container_id=container, finished=False),
+              f"{method} was called for the Docker container {container}")
+
+
+@docker_scenario
+def scenario_docker_pre_launch_failure(c):
+    """A failing pre-launch command fails the Docker launch: TASK_FAILED,
+    REASON_CONTAINER_LAUNCH_FAILED, the command's error in the update."""
+    name = "e2e-docker-denied"
+    c.launch(name, "echo never", docker=True)
+    task = c.wait_task(name, ["TASK_FAILED", "TASK_FINISHED", "TASK_ERROR", "TASK_LOST"], 120)
+    check(task["state"] == "TASK_FAILED", f"the denied Docker task ended {task['state']}")
+    output = wait_for("mesos-execute to print the TASK_FAILED update",
+                      lambda: "TASK_FAILED" in c.execute_output(name) and c.execute_output(name),
+                      30)
+    failed = output[output.index("TASK_FAILED"):]
+    check("REASON_CONTAINER_LAUNCH_FAILED" in failed,
+          f"the update does not carry REASON_CONTAINER_LAUNCH_FAILED:\n{failed}")
+    command = c.root / "bin" / DOCKER_HOOK_METHOD
+    expected = (f"Failed to launch container: Collect failed: Command \"{command}\" exited with "
+                f"return code 1. Cause: e2e: the Docker pre-launch command denies this task")
+    check(expected in failed, f"the update does not carry {expected!r}:\n{failed}")
+    check(c.agent.poll() is None, "the agent died")
+
+
+@docker_scenario
+def scenario_docker_remove(c):
+    """examples/docker-remove: when the agent removes a Docker executor, the
+    hook removes its stopped container at once (the agent itself would keep
+    it for --docker_remove_delay, an hour here)."""
+    name = "e2e-docker-remove"
+    c.launch(name, c.docker_waiting_command(), docker=True)
+    c.wait_task(name, ["TASK_RUNNING"], 120)
+    container = docker_container_of(c, name)["container_id"]
+    check(c.docker.container(f"mesos-{container}") is not None,
+          f"no Docker container mesos-{container} while the task runs")
+    c.release(name)
+    c.wait_task(name, ["TASK_FINISHED"], 60)
+    wait_for(f"the docker-remove hook to remove mesos-{container}",
+             lambda: c.docker.container(f"mesos-{container}") is None, 60)
+    said = f"stdout: removed Docker container mesos-{container}"
+    wait_for("the agent's log to carry the hook's report",
+             lambda: [l for l in c.agent_log().splitlines()
+                      if said in l and DOCKER_REMOVE_NAME in l], 10)
+
+
 # --- Main --------------------------------------------------------------------
+
+
+def start_docker(root):
+    """The suite's own Docker daemon, or (None, why the Docker scenarios
+    are skipped). Its data root is beside the work directory, not in it:
+    the final sweep of processes working under the work directory must not
+    kill the containers' shims before the daemon removes the containers."""
+    from docker import DockerDaemon  # noqa: E402  (tests/e2e/docker.py)
+    daemon = DockerDaemon(tempfile.mkdtemp(prefix="mcm-e2e-docker-"),
+                          Path(root) / "logs" / "dockerd.log")
+    (Path(root) / "logs").mkdir(parents=True, exist_ok=True)
+    reason = daemon.start()
+    if reason is not None:
+        daemon.stop()
+        return None, f"no Docker ({reason})"
+    log(f"e2e: Docker daemon {daemon.proc.pid} on {daemon.socket}, image {docker_image()}")
+    return daemon, None
 
 
 def main():
@@ -1107,6 +1333,7 @@ def main():
     root = tempfile.mkdtemp(prefix="mcm-e2e-")
     cluster = None
     results = []
+    skipped = []
 
     def on_signal(signum, _frame):
         raise Aborted(f"interrupted by signal {signum}")
@@ -1119,12 +1346,19 @@ def main():
     signal.signal(signal.SIGALRM, on_alarm)
     signal.alarm(RUN_TIMEOUT)
     log(f"e2e: Mesos {version} from {mesos.master}, module {library}, work directory {root}")
+    docker, docker_skip = None, None
     try:
-        cluster = Cluster(root, mesos, library)
+        if any(getattr(f, "needs_docker", False) for _, f in selected):
+            docker, docker_skip = start_docker(root)
+        cluster = Cluster(root, mesos, library, docker)
         cluster.start_master()
         cluster.start_agent()
         for name, fn in selected:
             started = time.monotonic()
+            if getattr(fn, "needs_docker", False) and docker is None:
+                skipped.append(name)
+                log(f"skipped {name}: {docker_skip}")
+                continue
             try:
                 fn(cluster)
                 results.append((name, None))
@@ -1149,13 +1383,16 @@ def main():
             cluster.stop()
         else:
             Processes(root).kill_all()
+            if docker is not None:
+                docker.stop()
 
     failed = [n for n, e in results if e]
     if failed or args.keep:
         log(f"e2e: logs and records kept in {root} (logs/, records/)")
     else:
         shutil.rmtree(root, ignore_errors=True)
-    print(f"e2e: {len(results) - len(failed)} passed, {len(failed)} failed")
+    print(f"e2e: {len(results) - len(failed)} passed, {len(failed)} failed"
+          + (f", {len(skipped)} skipped" if skipped else ""))
     return 1 if failed else 0
 
 
