@@ -68,11 +68,10 @@ process::Future<mesos::slave::ContainerLimitation> CommandIsolator::watch(
 }
 
 
-process::Future<Nothing> CommandIsolator::update(
+process::Future<Nothing> CommandIsolator::updateResources(
     const mesos::ContainerID& containerId,
     const mesos::Resources& resourceRequests,
-    const google::protobuf::Map<std::string, mesos::Value::Scalar>&
-        resourceLimits)
+    const compat::ResourceLimits& resourceLimits)
 {
   return module->callAsync<Nothing>(Method::kIsolatorUpdate, [&]() {
     return Arguments{

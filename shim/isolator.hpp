@@ -9,7 +9,6 @@
 #include <string>
 #include <vector>
 
-#include <google/protobuf/map.h>
 #include <mesos/mesos.hpp>
 #include <mesos/resources.hpp>
 #include <mesos/slave/isolator.hpp>
@@ -19,6 +18,7 @@
 #include <stout/nothing.hpp>
 #include <stout/option.hpp>
 
+#include "mesos-command-modules/shim/compat.hpp"
 #include "mesos-command-modules/shim/module.hpp"
 
 namespace mesos_command_modules {
@@ -27,7 +27,10 @@ namespace mesos_command_modules {
 // its own threads and completes the future on this module's libprocess
 // actor. The methods may be called concurrently from any libprocess thread;
 // they only read immutable state and call the (thread-safe) core.
-class CommandIsolator : public mesos::slave::Isolator
+//
+// `update` is `compat::Isolator`'s, which calls `updateResources` with the
+// limits of every Mesos version (none before 1.10).
+class CommandIsolator : public compat::Isolator
 {
 public:
   explicit CommandIsolator(process::Owned<CommandModule> module);
@@ -51,12 +54,6 @@ public:
   process::Future<mesos::slave::ContainerLimitation> watch(
       const mesos::ContainerID& containerId) override;
 
-  process::Future<Nothing> update(
-      const mesos::ContainerID& containerId,
-      const mesos::Resources& resourceRequests,
-      const google::protobuf::Map<std::string, mesos::Value::Scalar>&
-          resourceLimits = {}) override;
-
   process::Future<mesos::ResourceStatistics> usage(
       const mesos::ContainerID& containerId) override;
 
@@ -65,6 +62,12 @@ public:
 
   process::Future<Nothing> cleanup(
       const mesos::ContainerID& containerId) override;
+
+protected:
+  process::Future<Nothing> updateResources(
+      const mesos::ContainerID& containerId,
+      const mesos::Resources& resourceRequests,
+      const compat::ResourceLimits& resourceLimits) override;
 
 private:
   const process::Owned<CommandModule> module;

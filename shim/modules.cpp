@@ -23,6 +23,7 @@
 #include <process/owned.hpp>
 #include <stout/try.hpp>
 
+#include "mesos-command-modules/shim/compat.hpp"
 #include "mesos-command-modules/shim/hook.hpp"
 #include "mesos-command-modules/shim/isolator.hpp"
 #include "mesos-command-modules/shim/method.h"
@@ -42,6 +43,10 @@ Try<process::Owned<CommandModule>> createModule(
   if (module.isError()) {
     LOG(ERROR) << "Failed to create module '" << symbol
                << "': " << module.error();
+  } else {
+    LOG(INFO) << "Created module '" << symbol
+              << "' (mesos-command-modules compiled against Mesos "
+              << compat::kMesosVersion << ")";
   }
   return module;
 }
