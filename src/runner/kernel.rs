@@ -14,6 +14,12 @@
 //!   inherited from the agent in one call. Without it the command closes,
 //!   one by one, what its own `/proc/self/fd` lists (see `spawn.rs`):
 //!   a little more work per call, nothing leaked.
+//! * `clone3` with `CLONE_INTO_CGROUP` (Linux 5.7): with a cgroup v2
+//!   `command_cgroup`, a command is created inside its cgroup. Without it
+//!   the command's child writes itself into the cgroup's `cgroup.procs`
+//!   before `execve`, which takes the kernel's process-wide lock on
+//!   cgroup moves (an RCU grace period, during which every fork of the
+//!   agent waits).
 
 use std::sync::OnceLock;
 
@@ -24,6 +30,9 @@ pub struct Features {
     pub pidfd: bool,
     /// `close_range` (Linux 5.9).
     pub close_range: bool,
+    /// `clone3` with `CLONE_INTO_CGROUP` (Linux 5.7), on an architecture
+    /// where the runner uses it (x86-64, AArch64).
+    pub clone_into_cgroup: bool,
 }
 
 /// This kernel's features, asked once.
@@ -32,6 +41,7 @@ pub fn features() -> Features {
     *FEATURES.get_or_init(|| Features {
         pidfd: pidfd_works(),
         close_range: close_range_works(),
+        clone_into_cgroup: super::spawn::clone_into_cgroup_works(),
     })
 }
 
@@ -52,6 +62,13 @@ impl Features {
                 "no close_range (Linux 5.9): each command closes the descriptors it inherited \
                  one by one, as its own /proc/self/fd lists them (more work per call, nothing \
                  leaked)",
+            );
+        }
+        if !self.clone_into_cgroup {
+            lost.push(
+                "no clone3 with CLONE_INTO_CGROUP (Linux 5.7): with a cgroup v2 \
+                 command_cgroup, each command moves itself into its cgroup before execve, which \
+                 holds the agent's forks for an RCU grace period",
             );
         }
         (!lost.is_empty()).then(|| format!("this kernel has {}", lost.join("; and ")))
@@ -85,7 +102,8 @@ mod tests {
             here,
             Features {
                 pidfd: true,
-                close_range: true
+                close_range: true,
+                clone_into_cgroup: true,
             }
         );
         assert_eq!(here.losses(), None);
@@ -96,6 +114,7 @@ mod tests {
         let before_5_9 = Features {
             pidfd: true,
             close_range: false,
+            clone_into_cgroup: true,
         };
         let line = before_5_9.losses().unwrap();
         assert!(
@@ -106,9 +125,14 @@ mod tests {
         let before_5_3 = Features {
             pidfd: false,
             close_range: false,
+            clone_into_cgroup: false,
         };
         let line = before_5_3.losses().unwrap();
         assert!(line.contains("no pidfd_open (Linux 5.3)"), "{line}");
         assert!(line.contains("; and no close_range (Linux 5.9)"), "{line}");
+        assert!(
+            line.contains("; and no clone3 with CLONE_INTO_CGROUP (Linux 5.7)"),
+            "{line}"
+        );
     }
 }

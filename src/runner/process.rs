@@ -67,7 +67,7 @@ impl Process {
             args,
             &stdin,
             env,
-            cgroup.map(CallCgroup::tasks_file),
+            cgroup.map_or(super::spawn::Placement::Stay, CallCgroup::placement),
         )?;
         let pid = spawned.pid;
         let (stdout, stderr) = (spawned.stdout, spawned.stderr);

@@ -5,8 +5,9 @@
 //! `clone(CLONE_VM)`: it shares the agent's memory until `execve`, so
 //! nothing is copied, whatever the agent's size. In that child, on a stack
 //! of its own, it gets every signal at its default disposition and an empty
-//! signal mask (libprocess ignores SIGPIPE in the agent), joins its cgroup,
-//! leads its own process group, gets its standard streams, and loses every
+//! signal mask (libprocess ignores SIGPIPE in the agent), joins its cgroup
+//! (cgroup v1: by writing itself into the cgroup's `tasks`, which the
+//! parent keeps open), leads its own process group, gets its standard streams, and loses every
 //! other descriptor of the agent (glog's log files, opened without
 //! `O_CLOEXEC`, for one), as libprocess's own `subprocess`, which the
 //! original module used, does.
@@ -29,6 +30,14 @@
 //! On a virtual machine that interrupt is the most expensive step of the
 //! whole call (a quarter of the module's CPU per call, measured by
 //! `scripts/bench`). Here stacks are kept and reused.
+//!
+//! In a cgroup v2 hierarchy the child is created inside its cgroup by
+//! `clone3` with `CLONE_INTO_CGROUP` (Linux 5.7): there is no move at all,
+//! and no instant at which the command runs outside. `clone3` has no
+//! function argument (the child returns from the system call on its new
+//! stack), so a few instructions of assembly per architecture call
+//! [`run_child`] there; elsewhere, and on older kernels, the child writes
+//! itself into the cgroup's `cgroup.procs` as it does into `tasks` on v1.
 //!
 //! The child runs on memory it shares with the agent, while the agent's
 //! threads run: it makes raw system calls only (not even `errno`, which
@@ -84,7 +93,7 @@ impl Launch {
 
     /// Why the command could not join its cgroup (it then ran outside, in
     /// the spawning process's own). Meaningful once it has called `execve`
-    /// or exited.
+    /// or exited (at once when `clone3` could not create it inside).
     pub fn placement_failure(&self) -> Option<io::Error> {
         errno_error(self.0.placement_error.load(Ordering::Acquire))
     }
@@ -94,20 +103,36 @@ fn errno_error(errno: i32) -> Option<io::Error> {
     (errno != 0).then(|| io::Error::from_raw_os_error(errno))
 }
 
+/// Where the child goes before its first instruction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Placement {
+    /// Nowhere: it stays in the spawning process's cgroups.
+    Stay,
+    /// The child writes `0` ("the writer") to this descriptor, the `tasks`
+    /// file of a cgroup v1 cgroup (or the `cgroup.procs` of a v2 one where
+    /// `clone3` cannot place it), opened for writing by the caller and
+    /// open until `spawn` returns.
+    Write(RawFd),
+    /// `clone3` creates the child inside the cgroup v2 directory open as
+    /// this descriptor (`CLONE_INTO_CGROUP`).
+    Into(RawFd),
+}
+
 /// Spawns `program` with `args` (after `argv[0]`, the program itself),
 /// `stdin` as its standard input, piped stdout and stderr, and the current
-/// environment with `env` set. With `cgroup_tasks`, the `tasks` file of a
-/// cgroup v1 cgroup, the child moves itself there before anything else.
+/// environment with `env` set, placed as `placement` says before anything
+/// else.
 ///
 /// An error here means no process was created. A command that cannot be
 /// executed (removed since the configuration was checked, say) exits with
-/// 127 and says why in [`Launch::failure`].
+/// 127 and says why in [`Launch::failure`]; one that could not be placed
+/// runs all the same and says why in [`Launch::placement_failure`].
 pub fn spawn(
     program: &Path,
     args: &[&Path],
     stdin: &File,
     env: &[(&str, &str)],
-    cgroup_tasks: Option<&CStr>,
+    placement: Placement,
 ) -> io::Result<Spawned> {
     let program = c_string(program.as_os_str())?;
     let mut argv_owned = vec![program.clone()];
@@ -128,7 +153,6 @@ pub fn spawn(
         .map_or(stdin.as_raw_fd(), AsRawFd::as_raw_fd);
     let (stdout_read, stdout_write) = pipe()?;
     let (stderr_read, stderr_write) = pipe()?;
-    let cgroup_tasks = cgroup_tasks.map(CStr::to_owned);
 
     let child = Box::new(Child {
         program: program.as_ptr(),
@@ -136,19 +160,34 @@ pub fn spawn(
         envp: envp.as_ptr(),
         stdio: [stdin, stdout_write.as_raw_fd(), stderr_write.as_raw_fd()],
         scan_descriptors: !close_range_works() || FORCE_DESCRIPTOR_SCAN.load(Ordering::Relaxed),
-        cgroup_tasks: cgroup_tasks
-            .as_ref()
-            .map_or(std::ptr::null(), |t| t.as_ptr()),
+        join: match placement {
+            Placement::Write(fd) => fd,
+            Placement::Stay | Placement::Into(_) => -1,
+        },
         error: AtomicI32::new(0),
         placement_error: AtomicI32::new(0),
         _storage: Storage {
             _program: program,
             _argv: (argv_owned, argv),
             _env: (added, envp),
-            _cgroup_tasks: cgroup_tasks,
         },
     });
-    let pid = clone_child(&child)?;
+    let pid = match placement {
+        Placement::Into(cgroup) => match clone_child(&child, Some(cgroup)) {
+            Ok(pid) => pid,
+            Err(e) => {
+                // The cgroup cannot take it (removed, no permission, a
+                // controller enabled below it): the command runs all the
+                // same, contained by its process group, and the caller
+                // says so, as for a child that cannot write itself in.
+                child
+                    .placement_error
+                    .store(e.raw_os_error().unwrap_or(libc::EIO), Ordering::Release);
+                clone_child(&child, None)?
+            }
+        },
+        Placement::Stay | Placement::Write(_) => clone_child(&child, None)?,
+    };
     if !WAITS_FOR_EXEC {
         // The child sets it too; whichever comes first, the group exists
         // when this returns, for the signals of a timeout. (Refused once
@@ -185,8 +224,8 @@ struct Child {
     /// in its own table, rather than with `close_range` (missing before
     /// Linux 5.9).
     scan_descriptors: bool,
-    /// The `tasks` file of the cgroup to join, or null.
-    cgroup_tasks: *const libc::c_char,
+    /// The descriptor to write `0` to, joining a cgroup, or -1.
+    join: RawFd,
     /// The errno of the step that failed, if the command could not be run.
     error: AtomicI32,
     /// The errno of the failed attempt to join the cgroup, if any.
@@ -199,13 +238,14 @@ struct Storage {
     _program: CString,
     _argv: (Vec<CString>, Vec<*const libc::c_char>),
     _env: (Vec<CString>, Vec<*const libc::c_char>),
-    _cgroup_tasks: Option<CString>,
 }
 
 /// Creates the child on a pooled stack, with every signal blocked in the
 /// spawning thread (a handler of the agent must never run in the child, on
 /// memory it shares with the agent), and restores the thread's mask after.
-fn clone_child(child: &Child) -> io::Result<libc::pid_t> {
+/// With `cgroup`, a cgroup v2 directory, the child is created inside it by
+/// `clone3`.
+fn clone_child(child: &Child, cgroup: Option<RawFd>) -> io::Result<libc::pid_t> {
     let stack = ChildStack::take()?;
     stack.in_use().store(1, Ordering::Relaxed);
     let mut all: libc::sigset_t = unsafe { std::mem::zeroed() };
@@ -227,18 +267,44 @@ fn clone_child(child: &Child) -> io::Result<libc::pid_t> {
     // (at the child's execve or exit: CLONE_CHILD_CLEARTID); `child`
     // outlives the child's use of it (see `Launch`); `run_child` only makes
     // system calls.
-    let pid = unsafe {
-        libc::clone(
-            run_child,
-            stack.top(),
-            libc::CLONE_VM | libc::CLONE_CHILD_CLEARTID | vfork | libc::SIGCHLD,
-            child as *const Child as *mut libc::c_void,
-            std::ptr::null_mut::<libc::pid_t>(),
-            std::ptr::null_mut::<libc::c_void>(),
-            stack.in_use().as_ptr().cast::<libc::pid_t>(),
-        )
+    let argument = child as *const Child as *mut libc::c_void;
+    let (pid, clone_error) = match cgroup {
+        None => {
+            // SAFETY: as above.
+            let pid = unsafe {
+                libc::clone(
+                    run_child,
+                    stack.top(),
+                    libc::CLONE_VM | libc::CLONE_CHILD_CLEARTID | vfork | libc::SIGCHLD,
+                    argument,
+                    std::ptr::null_mut::<libc::pid_t>(),
+                    std::ptr::null_mut::<libc::c_void>(),
+                    stack.in_use().as_ptr().cast::<libc::pid_t>(),
+                )
+            };
+            (pid, io::Error::last_os_error())
+        }
+        Some(cgroup) => {
+            let args = CloneArgs {
+                flags: (libc::CLONE_VM | libc::CLONE_CHILD_CLEARTID | vfork) as u64
+                    | CLONE_INTO_CGROUP,
+                child_tid: stack.in_use().as_ptr() as u64,
+                exit_signal: libc::SIGCHLD as u64,
+                stack: stack.usable_base() as u64,
+                stack_size: stack.usable_len() as u64,
+                cgroup: cgroup as u64,
+                ..CloneArgs::default()
+            };
+            // SAFETY: as above; `args` names the pooled stack, and the
+            // child runs `run_child(argument)` on it, then exits.
+            let r = unsafe { clone3(&args, run_child, argument) };
+            if r < 0 {
+                (-1, io::Error::from_raw_os_error(errno_of(r)))
+            } else {
+                (r as libc::pid_t, io::Error::from_raw_os_error(0))
+            }
+        }
     };
-    let clone_error = io::Error::last_os_error();
     // SAFETY: restores the mask saved above.
     unsafe {
         libc::syscall(
@@ -257,6 +323,164 @@ fn clone_child(child: &Child) -> io::Result<libc::pid_t> {
     }
     stack.give_back();
     Ok(pid)
+}
+
+/// `struct clone_args` of `clone3`, up to `cgroup` (`CLONE_ARGS_SIZE_VER2`,
+/// Linux 5.7).
+#[repr(C)]
+#[derive(Debug, Default)]
+struct CloneArgs {
+    flags: u64,
+    pidfd: u64,
+    child_tid: u64,
+    parent_tid: u64,
+    exit_signal: u64,
+    stack: u64,
+    stack_size: u64,
+    tls: u64,
+    set_tid: u64,
+    set_tid_size: u64,
+    cgroup: u64,
+}
+
+/// `clone3`'s flag: create the child in the cgroup v2 directory
+/// `CloneArgs::cgroup` names.
+const CLONE_INTO_CGROUP: u64 = 0x2_0000_0000;
+
+/// `clone3`, with the child calling `entry(argument)` on the stack `args`
+/// names and exiting with what it returns: the system call itself returns
+/// in the child on that stack, where no Rust frame exists, so the child's
+/// side is written here in assembly. Returns the child's pid or `-errno`.
+///
+/// # Safety
+/// As for `clone(CLONE_VM)`: the stack must stay the child's until the
+/// kernel clears `args.child_tid`, `argument` must outlive the child's use
+/// of it, and `entry` may only make system calls.
+#[cfg(target_arch = "x86_64")]
+unsafe fn clone3(
+    args: &CloneArgs,
+    entry: extern "C" fn(*mut libc::c_void) -> libc::c_int,
+    argument: *mut libc::c_void,
+) -> isize {
+    let result: isize;
+    // SAFETY: the x86-64 system call convention. The parent only sees the
+    // system call (rax, rcx and r11 change); the child, whose registers are
+    // the parent's but rax (0) and rsp (the new stack's top, 16-byte
+    // aligned), clears the frame pointer, calls `entry(argument)` from r12
+    // and r13 (which the kernel copied) and exits with its result, never
+    // coming back here.
+    unsafe {
+        std::arch::asm!(
+            "syscall",
+            "test rax, rax",
+            "jnz 2f",
+            "xor ebp, ebp",
+            "mov rdi, r13",
+            "call r12",
+            "mov edi, eax",
+            "mov eax, {exit}",
+            "syscall",
+            "ud2",
+            "2:",
+            exit = const libc::SYS_exit,
+            inlateout("rax") libc::SYS_clone3 as isize => result,
+            in("rdi") args as *const CloneArgs,
+            in("rsi") std::mem::size_of::<CloneArgs>(),
+            in("r12") entry,
+            in("r13") argument,
+            lateout("rcx") _,
+            lateout("r11") _,
+        );
+    }
+    result
+}
+
+/// See the x86-64 version.
+#[cfg(target_arch = "aarch64")]
+unsafe fn clone3(
+    args: &CloneArgs,
+    entry: extern "C" fn(*mut libc::c_void) -> libc::c_int,
+    argument: *mut libc::c_void,
+) -> isize {
+    let result: isize;
+    // SAFETY: the AArch64 system call convention; the child (x0 = 0, sp the
+    // new stack's 16-byte aligned top) clears the frame pointer, calls
+    // `entry(argument)` from x20 and x21 and exits with its result.
+    unsafe {
+        std::arch::asm!(
+            "svc 0",
+            "cbnz x0, 2f",
+            "mov x29, xzr",
+            "mov x0, x21",
+            "blr x20",
+            "mov x8, #{exit}",
+            "svc 0",
+            "brk 0",
+            "2:",
+            exit = const libc::SYS_exit,
+            in("x8") libc::SYS_clone3,
+            inlateout("x0") args as *const CloneArgs as isize => result,
+            in("x1") std::mem::size_of::<CloneArgs>(),
+            in("x20") entry,
+            in("x21") argument,
+            lateout("x30") _,
+        );
+    }
+    result
+}
+
+/// Elsewhere no assembly is written: `clone3` is not used (see
+/// [`clone_into_cgroup_works`]).
+#[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+unsafe fn clone3(
+    _args: &CloneArgs,
+    _entry: extern "C" fn(*mut libc::c_void) -> libc::c_int,
+    _argument: *mut libc::c_void,
+) -> isize {
+    -(libc::ENOSYS as isize)
+}
+
+/// Whether `clone3` can create a child inside a cgroup v2 cgroup here
+/// (Linux 5.7, and an architecture whose side of [`clone3`] is written).
+/// Asked with a descriptor that is not a cgroup: a kernel that knows
+/// `CLONE_INTO_CGROUP` refuses it with `EBADF` before creating anything;
+/// one that does not refuses the flag (`EINVAL`) or `clone3` (`ENOSYS`).
+pub fn clone_into_cgroup_works() -> bool {
+    if cfg!(not(any(target_arch = "x86_64", target_arch = "aarch64"))) {
+        return false;
+    }
+    let Ok(not_a_cgroup) = File::open("/") else {
+        return false;
+    };
+    let Ok(stack) = ChildStack::take() else {
+        return false;
+    };
+    stack.in_use().store(1, Ordering::Relaxed);
+    let args = CloneArgs {
+        flags: (libc::CLONE_VM | libc::CLONE_VFORK | libc::CLONE_CHILD_CLEARTID) as u64
+            | CLONE_INTO_CGROUP,
+        child_tid: stack.in_use().as_ptr() as u64,
+        exit_signal: libc::SIGCHLD as u64,
+        stack: stack.usable_base() as u64,
+        stack_size: stack.usable_len() as u64,
+        cgroup: not_a_cgroup.as_raw_fd() as u64,
+        ..CloneArgs::default()
+    };
+    extern "C" fn exit_at_once(_: *mut libc::c_void) -> libc::c_int {
+        0
+    }
+    // SAFETY: the pooled stack is the child's, should one be created
+    // (it cannot: the descriptor is no cgroup), and it would only exit.
+    let r = unsafe { clone3(&args, exit_at_once, std::ptr::null_mut()) };
+    if r > 0 {
+        // SAFETY: reaps the child this call created (CLONE_VFORK: it has
+        // exited already).
+        unsafe { libc::waitpid(r as libc::pid_t, std::ptr::null_mut(), 0) };
+    } else {
+        stack.in_use().store(0, Ordering::Relaxed);
+    }
+    stack.give_back();
+    r > 0 || errno_of(r) == libc::EBADF
 }
 
 /// The kernel's signal set size, for raw `rt_sigprocmask` calls.
@@ -298,25 +522,11 @@ extern "C" fn run_child(argument: *mut libc::c_void) -> libc::c_int {
                 );
             }
         }
-        if !child.cgroup_tasks.is_null() {
+        if child.join >= 0 {
             // Before the command runs a single instruction, so before it
-            // can fork; see `cgroup.rs` for why writing `0` is cheap.
-            let fd = sys(
-                libc::SYS_openat,
-                [
-                    libc::AT_FDCWD as usize,
-                    child.cgroup_tasks as usize,
-                    (libc::O_WRONLY | libc::O_CLOEXEC) as usize,
-                    0,
-                ],
-            );
-            let written = if fd < 0 {
-                fd
-            } else {
-                let written = sys(libc::SYS_write, [fd as usize, addr(&b'0'), 1, 0]);
-                sys(libc::SYS_close, [fd as usize, 0, 0, 0]);
-                written
-            };
+            // can fork; see `cgroup.rs` for why writing `0` is cheap, and
+            // why the file is open already.
+            let written = sys(libc::SYS_write, [child.join as usize, addr(&b'0'), 1, 0]);
             if written != 1 {
                 let errno = if written < 0 {
                     errno_of(written)
@@ -624,6 +834,17 @@ impl ChildStack {
         Ok(stack)
     }
 
+    /// The lowest address a child may use (above the guard page), as
+    /// `clone3` takes a stack: its base and length.
+    fn usable_base(&self) -> *mut libc::c_void {
+        // SAFETY: within our mapping.
+        unsafe { self.base.cast::<u8>().add(self.page).cast() }
+    }
+
+    fn usable_len(&self) -> usize {
+        self.len - self.page
+    }
+
     fn top(&self) -> *mut libc::c_void {
         // SAFETY: one past the end of our mapping; stacks grow down, and
         // the mapping is page-aligned, hence 16-byte aligned.
@@ -749,7 +970,7 @@ mod tests {
 
     /// Spawns `program` (`/bin/sh -c script` when it is `/bin/sh`) and
     /// reaps it; returns its exit code and what its child reported.
-    fn run(program: &str, script: &str, tasks: Option<&CStr>) -> (i32, Launch) {
+    fn run(program: &str, script: &str, placement: Placement) -> (i32, Launch) {
         let stdin = File::open("/dev/null").unwrap();
         let c = Path::new("-c");
         let script = Path::new(script);
@@ -758,7 +979,7 @@ mod tests {
         } else {
             vec![]
         };
-        let spawned = spawn(Path::new(program), &args, &stdin, &[("A", "b")], tasks).unwrap();
+        let spawned = spawn(Path::new(program), &args, &stdin, &[("A", "b")], placement).unwrap();
         let mut status = 0;
         // SAFETY: our own child.
         assert_eq!(
@@ -771,7 +992,7 @@ mod tests {
 
     #[test]
     fn a_command_that_cannot_be_executed_says_why_once_it_has_exited() {
-        let (code, launch) = run("/nonexistent/command", "", None);
+        let (code, launch) = run("/nonexistent/command", "", Placement::Stay);
         assert_eq!(code, 127);
         assert_eq!(
             launch.failure().and_then(|e| e.raw_os_error()),
@@ -782,20 +1003,84 @@ mod tests {
 
     #[test]
     fn a_command_that_cannot_join_its_cgroup_still_runs_and_says_why() {
-        let tasks = CString::new("/nonexistent/cgroup/tasks").unwrap();
-        let (code, launch) = run("/bin/sh", "test \"$A\" = b", Some(&tasks));
+        // Not writable: the child's write of "0" fails.
+        let tasks = File::open("/dev/null").unwrap();
+        let (code, launch) = run(
+            "/bin/sh",
+            "test \"$A\" = b",
+            Placement::Write(tasks.as_raw_fd()),
+        );
         assert_eq!(code, 0, "the command ran, with its environment");
         assert!(launch.failure().is_none());
         assert_eq!(
             launch.placement_failure().and_then(|e| e.raw_os_error()),
-            Some(libc::ENOENT)
+            Some(libc::EBADF)
         );
+    }
+
+    #[test]
+    fn a_command_that_clone3_cannot_place_still_runs_and_says_why() {
+        // A directory, but no cgroup: clone3 refuses it.
+        let not_a_cgroup = File::open("/tmp").unwrap();
+        let (code, launch) = run(
+            "/bin/sh",
+            "test \"$A\" = b",
+            Placement::Into(not_a_cgroup.as_raw_fd()),
+        );
+        assert_eq!(code, 0, "the command ran, with its environment");
+        assert!(launch.failure().is_none());
+        assert_eq!(
+            launch.placement_failure().and_then(|e| e.raw_os_error()),
+            Some(libc::EBADF)
+        );
+    }
+
+    /// A writable directory in the cgroup v2 hierarchy, made for a test,
+    /// or `None` after one line saying why not.
+    fn v2_test_cgroup(name: &str) -> Option<std::path::PathBuf> {
+        let mountinfo = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
+        let Some(mount) = super::super::cgroup::unified_mounts(&mountinfo)
+            .into_iter()
+            .next()
+        else {
+            println!("skipped: no cgroup v2 hierarchy is mounted");
+            return None;
+        };
+        let dir = mount
+            .point
+            .join(format!("mcm-spawn-test.{}.{name}", std::process::id()));
+        match std::fs::create_dir(&dir) {
+            Ok(()) => Some(dir),
+            Err(e) => {
+                println!("skipped: cannot create {} ({e})", dir.display());
+                None
+            }
+        }
+    }
+
+    #[test]
+    fn clone3_creates_the_command_inside_its_v2_cgroup() {
+        assert!(clone_into_cgroup_works(), "Linux 6.18 has it");
+        let Some(dir) = v2_test_cgroup("inside") else {
+            return;
+        };
+        let name = dir.file_name().unwrap().to_str().unwrap().to_string();
+        let cgroup = File::open(&dir).unwrap();
+        let (code, launch) = run(
+            "/bin/sh",
+            &format!("grep -qx '0::/{name}' /proc/self/cgroup"),
+            Placement::Into(cgroup.as_raw_fd()),
+        );
+        assert!(launch.failure().is_none());
+        assert!(launch.placement_failure().is_none());
+        assert_eq!(code, 0, "the command was not in {}", dir.display());
+        std::fs::remove_dir(&dir).unwrap();
     }
 
     #[test]
     fn child_stacks_are_reused_once_their_child_has_called_execve() {
         for _ in 0..50 {
-            let (code, launch) = run("/bin/sh", "exit 3", None);
+            let (code, launch) = run("/bin/sh", "exit 3", Placement::Stay);
             assert_eq!(code, 3);
             assert!(launch.failure().is_none());
         }
@@ -805,20 +1090,25 @@ mod tests {
         assert!(stacks.len() <= 16, "{} stacks", stacks.len());
     }
 
-    /// The child stops before `execve`, opening its cgroup's `tasks` file,
-    /// here a FIFO that nobody reads yet: `spawn` returns all the same, and
-    /// the child's stack stays in use until it has called `execve`.
+    /// The child stops before `execve`, writing itself into its cgroup,
+    /// here a full pipe that nobody reads yet: `spawn` returns all the
+    /// same, and the child's stack stays in use until it has called
+    /// `execve`.
     #[test]
     fn the_spawning_thread_does_not_wait_for_execve() {
         if WAITS_FOR_EXEC {
             return;
         }
-        let dir = std::env::temp_dir().join(format!("spawn-fifo-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let fifo = dir.join("tasks");
-        let fifo_c = CString::new(fifo.as_os_str().as_bytes()).unwrap();
-        // SAFETY: a valid path.
-        assert_eq!(unsafe { libc::mkfifo(fifo_c.as_ptr(), 0o600) }, 0);
+        let (read, write) = pipe().unwrap();
+        let filler = [b'x'; 4096];
+        let mut filled = 0;
+        // SAFETY: writes of our own buffer to our own (non-blocking) pipe.
+        while unsafe { libc::write(write.as_raw_fd(), filler.as_ptr().cast(), filler.len()) } > 0 {
+            filled += filler.len();
+        }
+        // Blocking again, for the child's write (the flag is the pipe's).
+        // SAFETY: plain fcntl on our own descriptor.
+        unsafe { libc::fcntl(write.as_raw_fd(), libc::F_SETFL, 0) };
         let stdin = File::open("/dev/null").unwrap();
         let (c, script) = (Path::new("-c"), Path::new("exit 7"));
         let started = std::time::Instant::now();
@@ -827,7 +1117,7 @@ mod tests {
             &[c, script],
             &stdin,
             &[],
-            Some(&fifo_c),
+            Placement::Write(write.as_raw_fd()),
         )
         .unwrap();
         assert!(started.elapsed() < std::time::Duration::from_secs(2));
@@ -837,12 +1127,13 @@ mod tests {
         };
         assert!(busy() >= 1, "the blocked child's stack is in use");
         // Let the child go: it writes its "0" and goes on to execve.
-        let mut joined = String::new();
-        File::open(&fifo)
-            .unwrap()
-            .read_to_string(&mut joined)
-            .unwrap();
-        assert_eq!(joined, "0");
+        drop(write);
+        let mut all = Vec::new();
+        // SAFETY: plain fcntl on our own descriptor.
+        unsafe { libc::fcntl(read.as_raw_fd(), libc::F_SETFL, 0) };
+        File::from(read).read_to_end(&mut all).unwrap();
+        assert_eq!(all.len(), filled + 1);
+        assert_eq!(all.last(), Some(&b'0'));
         let mut status = 0;
         // SAFETY: our own child.
         assert_eq!(
@@ -852,7 +1143,6 @@ mod tests {
         assert_eq!(libc::WEXITSTATUS(status), 7);
         assert!(spawned.launch.failure().is_none());
         assert!(spawned.launch.placement_failure().is_none());
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
@@ -894,7 +1184,7 @@ mod tests {
             );
             // SAFETY: fresh descriptors that we own.
             let (read, write) = unsafe { (File::from_raw_fd(ends[0]), File::from_raw_fd(ends[1])) };
-            let spawned = spawn(Path::new("/bin/cat"), &[], &read, &[], None).unwrap();
+            let spawned = spawn(Path::new("/bin/cat"), &[], &read, &[], Placement::Stay).unwrap();
             let pid = spawned.pid;
             let comm = || std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
             while comm().trim() != "cat" {

@@ -3,6 +3,7 @@
 //! cancelled or panicking call), nothing the command started outlives it.
 
 use std::io;
+use std::os::unix::process::ExitStatusExt;
 use std::process::ExitStatus;
 use std::sync::Arc;
 use std::time::Duration;
@@ -74,11 +75,16 @@ impl Tree {
     }
 
     /// Sends `signal` to the command's group and to every process in its
-    /// cgroup (one round: see [`Tree::finish`] for the rest).
+    /// cgroup (one round: see [`Tree::finish`] for the rest); SIGKILL
+    /// kills the cgroup the way its hierarchy allows (`cgroup.kill` on v2).
     pub fn signal(&self, signal: libc::c_int) {
         self.process().signal_group(signal);
         if let Some(cgroup) = &self.cgroup {
-            cgroup.signal_all(signal);
+            if signal == libc::SIGKILL {
+                cgroup.kill_all();
+            } else {
+                cgroup.signal_all(signal);
+            }
         }
     }
 
@@ -162,8 +168,14 @@ impl Tree {
             self.abandon(Reason::Cancelled);
             return;
         }
-        let _ = self.process_mut().reap();
+        let status = self.process_mut().reap();
         if let Some(cgroup) = self.cgroup.take() {
+            // A command killed by SIGKILL, by us or by itself writing its
+            // cgroup's `cgroup.kill`, leaves a cgroup that a v2 kernel may
+            // kill the next command in (see `cgroup.rs`).
+            if status.is_ok_and(|s| s.signal() == Some(libc::SIGKILL)) {
+                cgroup.spoil();
+            }
             cgroup.release(self.emptied);
         }
         self.finished = true;

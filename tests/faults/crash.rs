@@ -35,6 +35,7 @@ pub fn calls_forever() {
     .into_iter()
     .map(|(k, v)| (k.to_string(), v))
     .collect();
+    let params = crate::harness::with_suite_cgroup(params);
     let module = Arc::new(
         Module::with_state(
             ModuleKind::Isolator,

@@ -10,7 +10,8 @@ use std::sync::{Arc, Mutex, MutexGuard, Once, OnceLock};
 use std::time::{Duration, Instant};
 
 use mesos_command_modules::input::Input;
-use mesos_command_modules::runner::{Containment, Runner};
+use mesos_command_modules::runner::cgroup::Hierarchy;
+use mesos_command_modules::runner::{CgroupSetting, Containment, Runner};
 use mesos_command_modules::runtime::{self, runtime};
 use mesos_command_modules::{Method, Module, ModuleKind, Outcome, StateMode};
 
@@ -91,13 +92,57 @@ pub fn note(text: &str) {
     let _ = writeln!(std::io::stderr(), "NOTE (fault suite): {text}");
 }
 
+/// The environment variable naming a `command_cgroup` for every module of
+/// the suite whose scenario does not set one, e.g.
+/// `MCM_FAULT_CGROUP=/sys/fs/cgroup/unified/mcm-faults` to run the whole
+/// suite in the cgroup v2 hierarchy (`auto` picks v1 where both exist).
+pub const CGROUP_ENV: &str = "MCM_FAULT_CGROUP";
+
+/// The suite's `command_cgroup`: [`CGROUP_ENV`], else `auto`.
+pub fn suite_cgroup() -> CgroupSetting {
+    static SETTING: OnceLock<CgroupSetting> = OnceLock::new();
+    SETTING
+        .get_or_init(|| match std::env::var(CGROUP_ENV) {
+            Ok(value) => {
+                let setting = CgroupSetting::parse(&value)
+                    .unwrap_or_else(|e| panic!("{CGROUP_ENV}: command_cgroup: {e}"));
+                note(&format!("every module runs with command_cgroup={value}"));
+                setting
+            }
+            Err(_) => CgroupSetting::Auto,
+        })
+        .clone()
+}
+
+/// `params` with the suite's `command_cgroup` added, unless it is `auto` or
+/// `params` sets one.
+pub fn with_suite_cgroup(mut params: Vec<(String, String)>) -> Vec<(String, String)> {
+    let setting = suite_cgroup();
+    if setting != CgroupSetting::Auto && !params.iter().any(|(k, _)| k == "command_cgroup") {
+        params.push(("command_cgroup".to_string(), setting.describe()));
+    }
+    params
+}
+
+/// The hierarchy the suite's commands are contained in, if any.
+pub fn suite_hierarchy() -> Option<Hierarchy> {
+    if !cgroups() {
+        return None;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let runner = Runner::configured(dir.path(), Duration::from_secs(1), 1 << 20, &suite_cgroup());
+    runner.containment().hierarchy()
+}
+
 /// Whether commands run in their own cgroups on this machine (root, a
-/// writable cgroup v1 freezer hierarchy). When not, says so once.
+/// writable cgroup v1 freezer hierarchy, or the one [`CGROUP_ENV`] names).
+/// When not, says so once.
 pub fn cgroups() -> bool {
     static AVAILABLE: OnceLock<bool> = OnceLock::new();
     let available = *AVAILABLE.get_or_init(|| {
         let dir = tempfile::tempdir().unwrap();
-        let runner = Runner::new(dir.path(), Duration::from_secs(1), 1 << 20);
+        let runner =
+            Runner::configured(dir.path(), Duration::from_secs(1), 1 << 20, &suite_cgroup());
         match runner.containment() {
             Containment::Cgroups(_) => true,
             Containment::ProcessGroup(reason) => {
@@ -124,17 +169,36 @@ pub fn descriptors() -> Vec<String> {
         .map(|entries| {
             entries
                 .flatten()
-                .map(|e| {
-                    let target = std::fs::read_link(e.path())
-                        .map(|t| t.display().to_string())
-                        .unwrap_or_default();
-                    format!("{} -> {target}", e.file_name().to_string_lossy())
+                // One closed by another thread since the directory was
+                // read (a module of the previous scenario being dropped)
+                // has no target any more: not open.
+                .filter_map(|e| {
+                    let target = std::fs::read_link(e.path()).ok()?;
+                    Some(format!(
+                        "{} -> {}",
+                        e.file_name().to_string_lossy(),
+                        target.display()
+                    ))
                 })
                 .collect()
         })
         .unwrap_or_default();
     fds.sort();
     fds
+}
+
+/// Whether a line of [`descriptors`] is a file of a cgroup file system.
+fn in_cgroup_fs(fd: &str) -> bool {
+    static MOUNTS: OnceLock<Vec<PathBuf>> = OnceLock::new();
+    let mounts = MOUNTS.get_or_init(|| {
+        let mountinfo = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
+        mesos_command_modules::runner::cgroup::cgroup_mounts(&mountinfo)
+            .into_iter()
+            .map(|m| m.point)
+            .collect()
+    });
+    fd.split_once(" -> ")
+        .is_some_and(|(_, target)| mounts.iter().any(|m| Path::new(target).starts_with(m)))
 }
 
 /// Our children, zombies included: `(pid, state, command)`.
@@ -358,6 +422,7 @@ impl Scenario {
             ));
         }
         params.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        let params = with_suite_cgroup(params);
         let symbol = mesos_command_modules::manifest::first_symbol(kind);
         let module = Arc::new(
             Module::with_state(kind, symbol, &params, StateMode::Checkpointed)
@@ -365,6 +430,12 @@ impl Scenario {
         );
         lock(&self.modules).push(Arc::clone(&module));
         Ok(module)
+    }
+
+    /// A module of `kind` with the scenario's directories and `extra`, or
+    /// the configuration error.
+    pub fn try_module(&self, kind: ModuleKind, extra: &[(&str, &str)]) -> Result<(), String> {
+        self.build(kind, extra).map(|m| self.retire(m))
     }
 
     /// A hook module with the scenario's temp directory and `extra`.
@@ -445,6 +516,9 @@ impl Scenario {
     pub fn finish(self) {
         let name = self.name;
         let modules: Vec<Arc<Module>> = std::mem::take(&mut *lock(&self.modules));
+        // Cgroups kept for reuse keep their files open (see `cgroup.rs`):
+        // not leaks, as long as the module lives.
+        let mut kept: Vec<PathBuf> = Vec::new();
         for module in &modules {
             if let Some(state) = module.state() {
                 let mut files: Vec<String> = std::fs::read_dir(state.directory())
@@ -495,6 +569,7 @@ impl Scenario {
                     "{name}: call cgroups left in use: {:?}",
                     in_use()
                 );
+                kept.extend(containment.idle_cgroups());
             }
         }
         drop(modules);
@@ -532,12 +607,39 @@ impl Scenario {
             "{name}: children left (zombies are not reaped): {:?}",
             children()
         );
-        let before = self.descriptors.len();
+        // Files of cgroups are compared apart: the baseline may hold those
+        // of the previous scenario's modules, dropped just after it ended.
+        let before: Vec<&String> = self
+            .descriptors
+            .iter()
+            .filter(|fd| !in_cgroup_fs(fd))
+            .collect();
+        let after = || {
+            let mut fds = descriptors();
+            fds.retain(|fd| !in_cgroup_fs(fd));
+            fds
+        };
         assert!(
-            eventually(Duration::from_secs(2), || descriptors().len() == before),
-            "{name}: descriptors before: {:?}\nafter: {:?}",
-            self.descriptors,
-            descriptors()
+            eventually(Duration::from_secs(2), || after().len() == before.len()),
+            "{name}: descriptors before: {before:?}\nafter: {:?}",
+            after()
+        );
+        let cgroup_files_not_kept = || {
+            let mut fds = descriptors();
+            fds.retain(|fd| {
+                in_cgroup_fs(fd)
+                    && !kept.iter().any(|cgroup| {
+                        fd.split_once(" -> ")
+                            .is_some_and(|(_, target)| Path::new(target).starts_with(cgroup))
+                    })
+            });
+            fds
+        };
+        assert!(
+            eventually(Duration::from_secs(2), || cgroup_files_not_kept()
+                .is_empty()),
+            "{name}: files of cgroups neither in use nor kept for reuse are open: {:?}",
+            cgroup_files_not_kept()
         );
         self.unmount_all();
     }

@@ -7,6 +7,8 @@
 //! memory, and count our children), serialized by the harness whatever
 //! `--test-threads` says. One behaviour per file:
 //!
+//! * `cgroup_v2`: containment in the cgroup v2 hierarchy: placement by
+//!   `clone3`, `cgroup.kill` and the freezing fallback, configuration errors;
 //! * `kills`: timeouts, SIGTERM traps, grandchildren, daemons, leftovers,
 //!   cancelled calls, and the process-group fallback;
 //! * `outputs`: hostile output and error files and streams;
@@ -29,6 +31,7 @@
 mod common;
 mod harness;
 
+mod cgroup_v2;
 mod crash;
 mod fuzz;
 mod kills;

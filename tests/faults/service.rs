@@ -409,6 +409,7 @@ pub fn serve_forever() {
     .into_iter()
     .map(|(k, v)| (k.to_string(), v))
     .collect();
+    let params = crate::harness::with_suite_cgroup(params);
     let module = Module::with_state(
         mesos_command_modules::ModuleKind::Isolator,
         "com_criteo_mesos_CommandIsolator",
