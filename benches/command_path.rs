@@ -18,9 +18,11 @@
 //! writes nothing (a watch that reports no limitation) or sleeps one second.
 //! The judged call is an `isolator_usage` of a prepared container, made
 //! through `Module::spawn_call` as the shim makes it, with the module's
-//! default configuration; the same call with `command_cgroup=none`, and
-//! with its temp files on the scratch file system, is measured beside it
-//! for information.
+//! default configuration; the same call with `command_cgroup=none`, in the
+//! cgroup v2 hierarchy (when the default is a v1 freezer hierarchy and a
+//! writable v2 one is mounted too), and with its temp files on the scratch
+//! file system, is measured beside it for information, with what each
+//! containment costs per call over the process group only.
 //!
 //! Targets 7 to 9 (`command_path/service.rs`) measure service mode: a
 //! call's CPU, the throughput against script mode, and 50 containers
@@ -726,29 +728,61 @@ fn mib(kib: i64) -> f64 {
 /// The same usage call configured otherwise, measured for information
 /// beside the judged one.
 struct Variants {
-    /// `command_cgroup=none`: contained by its process group only, when the
-    /// default places each command in a cgroup of its own.
-    process_group: Option<(String, UsageCall)>,
+    /// Other containments: `command_cgroup=none` (process group only) when
+    /// the default places each command in a cgroup of its own, and a
+    /// directory of the cgroup v2 hierarchy when the default uses a v1
+    /// freezer hierarchy and a writable v2 one is mounted too.
+    containments: Vec<(String, UsageCall)>,
     /// Temp files on the scratch area's file system, when it differs from
     /// the judged one's.
     on_scratch: Option<(String, UsageCall)>,
+    /// The judged call's containment, for the per-call costs.
+    judged: String,
 }
+
+/// The directory of the cgroup v2 hierarchy the bench's v2 variant uses.
+const BENCH_V2_CGROUP: &str = "mesos_command_modules_bench";
 
 impl Variants {
     fn new(bench: &Bench, name: &str, judged: &UsageCall) -> Variants {
+        use mesos_command_modules::runner::cgroup::{unified_mounts, Hierarchy};
         let answer = &bench.fixtures.answer;
-        let containment = judged.module.runner().containment().describe();
-        println!("judged configuration: {containment}");
-        let process_group = containment.contains("own cgroup").then(|| {
-            (
+        let containment = judged.module.runner().containment();
+        println!("judged configuration: {}", containment.describe());
+        let mut containments = Vec::new();
+        if containment.hierarchy().is_some() {
+            containments.push((
                 "core call, command_cgroup=none (process group only)".to_string(),
                 UsageCall::with(
                     &bench.module_dirs(&format!("{name}-pgroup")),
                     answer,
                     &[("command_cgroup", "none".to_string())],
                 ),
-            )
-        });
+            ));
+        }
+        let mountinfo = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
+        if let (Some(Hierarchy::V1Freezer), Some(v2)) = (
+            containment.hierarchy(),
+            unified_mounts(&mountinfo).into_iter().next(),
+        ) {
+            let path = v2.point.join(BENCH_V2_CGROUP);
+            let call = UsageCall::with(
+                &bench.module_dirs(&format!("{name}-v2")),
+                answer,
+                &[("command_cgroup", path.display().to_string())],
+            );
+            if call.module.runner().containment().hierarchy() == Some(Hierarchy::V2) {
+                containments.push((
+                    format!("core call, command_cgroup={}", path.display()),
+                    call,
+                ));
+            } else {
+                println!(
+                    "no cgroup v2 variant: {}",
+                    call.module.runner().containment().describe()
+                );
+            }
+        }
         let scratch_fs = filesystem(bench.scratch.path());
         let on_scratch = (scratch_fs != filesystem(&bench.temp.path)).then(|| {
             (
@@ -759,14 +793,43 @@ impl Variants {
                 ),
             )
         });
+        let judged = match containment.hierarchy() {
+            Some(Hierarchy::V1Freezer) => "cgroup v1 freezer (judged)",
+            Some(Hierarchy::V2) => "cgroup v2 (judged)",
+            None => "process group only (judged)",
+        };
         Variants {
-            process_group,
+            containments,
             on_scratch,
+            judged: judged.to_string(),
         }
     }
 
     fn iter(&self) -> impl Iterator<Item = &(String, UsageCall)> {
-        self.process_group.iter().chain(self.on_scratch.iter())
+        self.containments.iter().chain(self.on_scratch.iter())
+    }
+
+    /// One information line: what each containment costs per call over the
+    /// process group only, from the medians of the same run (`judged` the
+    /// judged call's, `of_variants` each of [`Variants::iter`]'s, in its
+    /// order), in `unit`.
+    fn costs_line(&self, judged: f64, of_variants: &[f64], unit: &str) -> Option<String> {
+        let none = self
+            .containments
+            .iter()
+            .zip(of_variants)
+            .find(|((what, _), _)| what.contains("command_cgroup=none"))
+            .map(|(_, &v)| v)?;
+        let mut parts = vec![format!("{} {:+.1} {unit}", self.judged, judged - none)];
+        for ((what, _), &v) in self.containments.iter().zip(of_variants) {
+            if let Some(path) = what.strip_prefix("core call, command_cgroup=/") {
+                parts.push(format!("cgroup v2 (/{path}) {:+.1} {unit}", v - none));
+            }
+        }
+        Some(format!(
+            "  per-call cost of each containment over the process group only (information): {}",
+            parts.join(", ")
+        ))
     }
 }
 
@@ -826,6 +889,10 @@ fn target_overhead(bench: &Bench) -> Summary {
             median(v) / median(a),
             median(v) - median(a)
         );
+    }
+    let medians: Vec<f64> = samples[2..].iter().map(|v| median(v)).collect();
+    if let Some(line) = variants.costs_line(median(b), &medians, "us of latency") {
+        println!("{line}");
     }
     Summary {
         n: 1,
@@ -1347,13 +1414,17 @@ fn target_throughput(bench: &Bench) -> Summary {
     let bare = Arc::new(BareSpawn::new(&dirs.temp, &bench.fixtures.answer));
     let (calls, in_flight, rounds) = bench.pick((2000, 64, 5), (200, 64, 1));
 
-    // For information: the same with each command contained by its
-    // process group only, when the default gives it a cgroup.
-    let process_group = Variants::new(bench, "throughput", &core).process_group;
+    // For information: the same with each command contained otherwise
+    // (process group only, cgroup v2), when the default gives it a cgroup.
+    let variants = Variants::new(bench, "throughput", &core);
 
     let core_run_of = |core: &UsageCall| throughput_of(core, calls, in_flight);
     let core_run = || core_run_of(&core);
-    let pgroup_run = || process_group.as_ref().map_or(0.0, |(_, c)| core_run_of(c));
+    let variant_runs: Vec<_> = variants
+        .containments
+        .iter()
+        .map(|(_, c)| move || core_run_of(c))
+        .collect();
     // Bare spawner 1: `in_flight` threads, each spawning and waiting.
     let threads_run = || {
         let next = Arc::new(AtomicUsize::new(0));
@@ -1462,9 +1533,7 @@ fn target_throughput(bench: &Bench) -> Summary {
         &reapers2_run,
         &async_run,
     ];
-    if process_group.is_some() {
-        runs.push(&pgroup_run);
-    }
+    runs.extend(variant_runs.iter().map(|r| r as &dyn Fn() -> f64));
     let samples = interleave(rounds + 1, &runs);
     // The first round warms up.
     let (c, t, r, r2, a) = (
@@ -1516,7 +1585,7 @@ fn target_throughput(bench: &Bench) -> Summary {
         median(a),
         list(a)
     );
-    if let (Some((what, _)), Some(p)) = (&process_group, samples.get(5)) {
+    for ((what, _), p) in variants.containments.iter().zip(&samples[5..]) {
         let p = &p[1..];
         println!(
             "  {what} (information): median {:>5.0}  [{}], ratio {:.3}",
@@ -1524,6 +1593,13 @@ fn target_throughput(bench: &Bench) -> Summary {
             list(p),
             median(p) / baseline
         );
+    }
+    // CPU time per call at this throughput, over the process group only:
+    // 1e6 / rate is the machine's time per call on the 2 CPUs' shared clock.
+    let per_call: Vec<f64> = samples[5..].iter().map(|p| 1e6 / median(&p[1..])).collect();
+    if let Some(line) = variants.costs_line(1e6 / median(c), &per_call, "us of wall time per call")
+    {
+        println!("{line}");
     }
     println!("  baseline: the fastest bare spawner ({name}); ratio {ratio:.3}");
     Summary {
@@ -1886,7 +1962,7 @@ fn target_cpu(bench: &Bench) -> Summary {
     }
     // Own CPU per call over a block of calls (and, for information, the
     // context switches of the whole process per call in the same block).
-    let switches = std::cell::RefCell::new(vec![Vec::new(); 5]);
+    let switches = std::cell::RefCell::new(vec![Vec::new(); 3 + variants.iter().count()]);
     let block = |f: &dyn Fn(), which: usize| {
         let (before, switched) = (self_cpu_us(), context_switches());
         for _ in 0..per_block {
@@ -1937,6 +2013,10 @@ fn target_cpu(bench: &Bench) -> Summary {
     );
     for (i, ((what, _), v)) in variants.iter().zip(&samples[3..]).enumerate() {
         show(&format!("{what} (information)"), v, &switches[3 + i]);
+    }
+    let medians: Vec<f64> = samples[3..].iter().map(|v| median(v)).collect();
+    if let Some(line) = variants.costs_line(per_call, &medians, "us of CPU") {
+        println!("{line}");
     }
     println!(
         "  the protocol floor is the least any module following the script protocol pays per \
