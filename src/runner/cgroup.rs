@@ -103,12 +103,9 @@
 //! left the group (`setsid`, `setpgid`) escapes the kill and may survive
 //! the timeout. This is logged when it happens.
 
-use std::ffi::CString;
 use std::fs::{self, File};
 use std::io::{self, Read};
 use std::os::fd::AsRawFd;
-use std::os::fd::{FromRawFd, OwnedFd};
-use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{DirBuilderExt, FileExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -253,14 +250,8 @@ impl CgroupSetting {
 /// Whether this process may create entries in the directory `dir`
 /// (`access(W_OK | X_OK)`: permission bits, a read-only mount).
 fn may_create_in(dir: &Path) -> io::Result<()> {
-    let path = CString::new(dir.as_os_str().as_bytes())
-        .map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
-    // SAFETY: a NUL-terminated path; access only reads it.
-    if unsafe { libc::access(path.as_ptr(), libc::W_OK | libc::X_OK) } == 0 {
-        Ok(())
-    } else {
-        Err(io::Error::last_os_error())
-    }
+    use rustix::fs::Access;
+    Ok(rustix::fs::access(dir, Access::WRITE_OK | Access::EXEC_OK)?)
 }
 
 /// A mounted cgroup hierarchy the module can use: a v1 one with the
@@ -920,34 +911,22 @@ impl CallCgroup {
     /// check and the signal are about the same process even if the pid is
     /// reused in between.
     fn signal_member(&self, pid: i32, signal: libc::c_int) -> bool {
-        if pid == std::process::id() as i32 || pid <= 0 {
+        use rustix::process::{Pid, PidfdFlags, Signal};
+        let (Some(process), Some(signal)) = (Pid::from_raw(pid), Signal::from_named_raw(signal))
+        else {
+            return false;
+        };
+        if pid == std::process::id() as i32 {
             return false;
         }
-        // SAFETY: pidfd_open takes a pid and flags, returns a new fd or -1.
-        let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
-        if fd < 0 {
-            if io::Error::last_os_error().raw_os_error() == Some(libc::ENOSYS) && self.has(pid) {
-                // Kernels before 5.3: checked, then signalled by pid (a
-                // recycling in between is possible, if most unlikely).
-                // SAFETY: plain syscall.
-                return unsafe { libc::kill(pid, signal) } == 0;
+        match rustix::process::pidfd_open(process, PidfdFlags::empty()) {
+            Ok(fd) => self.has(pid) && rustix::process::pidfd_send_signal(fd, signal).is_ok(),
+            // Kernels before 5.3: checked, then signalled by pid (a
+            // recycling in between is possible, if most unlikely).
+            Err(rustix::io::Errno::NOSYS) if self.has(pid) => {
+                rustix::process::kill_process(process, signal).is_ok()
             }
-            return false;
-        }
-        // SAFETY: a fresh descriptor we own.
-        let fd = unsafe { OwnedFd::from_raw_fd(fd as i32) };
-        if !self.has(pid) {
-            return false;
-        }
-        // SAFETY: pidfd_send_signal(fd, sig, info = NULL, flags = 0).
-        unsafe {
-            libc::syscall(
-                libc::SYS_pidfd_send_signal,
-                fd.as_raw_fd(),
-                signal,
-                std::ptr::null::<libc::siginfo_t>(),
-                0,
-            ) == 0
+            Err(_) => false,
         }
     }
 

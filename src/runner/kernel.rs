@@ -76,14 +76,8 @@ impl Features {
 }
 
 fn pidfd_works() -> bool {
-    // SAFETY: pidfd_open on our own pid returns a new descriptor or -1.
-    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, libc::getpid(), 0) };
-    if fd < 0 {
-        return false;
-    }
-    // SAFETY: the descriptor just opened, ours to close.
-    unsafe { libc::close(fd as i32) };
-    true
+    use rustix::process::{getpid, pidfd_open, PidfdFlags};
+    pidfd_open(getpid(), PidfdFlags::empty()).is_ok()
 }
 
 fn close_range_works() -> bool {

@@ -27,7 +27,7 @@ mod spawn;
 pub mod tempfiles;
 pub(crate) mod tree;
 
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::fd::OwnedFd;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -556,13 +556,11 @@ async fn capture(fd: &OwnedFd, captured: &mut Captured) {
 fn read_available(fd: &OwnedFd, captured: &mut Captured) -> bool {
     let mut buffer = [0u8; 8192];
     loop {
-        // SAFETY: `buffer` is valid for its length; `fd` is open.
-        let n = unsafe { libc::read(fd.as_raw_fd(), buffer.as_mut_ptr().cast(), buffer.len()) };
-        match n {
-            0 => return true,
-            n if n > 0 => keep(captured, &buffer[..n as usize]),
-            _ if std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted => {}
-            _ => return false,
+        match rustix::io::read(fd, &mut buffer) {
+            Ok(0) => return true,
+            Ok(n) => keep(captured, &buffer[..n]),
+            Err(rustix::io::Errno::INTR) => {}
+            Err(_) => return false,
         }
     }
 }

@@ -15,12 +15,13 @@
 
 use std::fs::File;
 use std::io;
-use std::os::fd::{FromRawFd, OwnedFd};
+use std::os::fd::OwnedFd;
 use std::os::unix::process::ExitStatusExt;
 use std::path::Path;
 use std::process::ExitStatus;
 use std::time::Duration;
 
+use rustix::process::{Pid, PidfdFlags, Signal, WaitId, WaitIdOptions, WaitOptions};
 use tokio::io::unix::AsyncFd;
 
 use super::cgroup::CallCgroup;
@@ -113,7 +114,7 @@ impl Process {
                     return Ok(());
                 }
                 None => {
-                    if self.peek(libc::WNOHANG)?.is_some() {
+                    if self.peek(WaitIdOptions::NOHANG)?.is_some() {
                         self.exited_seen = true;
                         return Ok(());
                     }
@@ -129,40 +130,30 @@ impl Process {
         if self.exited_seen || self.status.is_some() {
             return true;
         }
-        self.exited_seen = matches!(self.peek(libc::WNOHANG), Ok(Some(_)));
+        self.exited_seen = matches!(self.peek(WaitIdOptions::NOHANG), Ok(Some(_)));
         self.exited_seen
     }
 
     /// The exit status, if the process has exited, leaving it unreaped;
     /// `flags` may add WNOHANG to return at once.
-    fn peek(&self, flags: libc::c_int) -> io::Result<Option<ExitStatus>> {
-        // SAFETY: an all-zero siginfo_t is valid; waitid fills it in.
-        let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
-        // SAFETY: `info` is valid for writes; WNOWAIT leaves the child
-        // unreaped.
-        let r = unsafe {
-            libc::waitid(
-                libc::P_PID,
-                self.pid as libc::id_t,
-                &mut info,
-                libc::WEXITED | libc::WNOWAIT | flags,
-            )
+    fn peek(&self, flags: WaitIdOptions) -> io::Result<Option<ExitStatus>> {
+        let Some(pid) = Pid::from_raw(self.pid) else {
+            return Err(io::Error::from(io::ErrorKind::InvalidInput));
         };
-        if r != 0 {
-            return Err(io::Error::last_os_error());
-        }
-        // SAFETY: waitid filled `info` for a child state change (or left it
-        // zeroed, pid 0, when there was none).
-        let (pid, status) = unsafe { (info.si_pid(), info.si_status()) };
-        if pid == 0 {
+        // WNOWAIT leaves the child unreaped.
+        let options = WaitIdOptions::EXITED | WaitIdOptions::NOWAIT | flags;
+        let Some(status) = rustix::process::waitid(WaitId::Pid(pid), options)? else {
             return Ok(None);
-        }
+        };
         // Encoded as waitpid does, so that ExitStatus decodes it.
-        Ok(Some(ExitStatus::from_raw(match info.si_code {
-            libc::CLD_EXITED => (status & 0xff) << 8,
-            libc::CLD_DUMPED => (status & 0x7f) | 0x80,
-            _ => status & 0x7f,
-        })))
+        Ok(Some(ExitStatus::from_raw(
+            match (status.exit_status(), status.terminating_signal()) {
+                (Some(code), _) => (code & 0xff) << 8,
+                (None, Some(signal)) if status.dumped() => (signal & 0x7f) | 0x80,
+                (None, Some(signal)) => signal & 0x7f,
+                (None, None) => 0,
+            },
+        )))
     }
 
     /// Reaps the process once it has exited ([`Process::exited`]), and
@@ -183,10 +174,12 @@ impl Process {
         if self.status.is_some() {
             return;
         }
-        // SAFETY: plain syscall; the group id is our unreaped child's pid,
-        // which cannot be reused while the child is unreaped.
-        unsafe {
-            libc::kill(-self.pid, signal);
+        // The group id is our unreaped child's pid, which cannot be reused
+        // while the child is unreaped.
+        if let (Some(group), Some(signal)) =
+            (Pid::from_raw(self.pid), Signal::from_named_raw(signal))
+        {
+            let _ = rustix::process::kill_process_group(group, signal);
         }
     }
 }
@@ -201,37 +194,33 @@ impl Drop for Process {
     fn drop(&mut self) {
         if self.status.is_none() {
             self.signal_group(libc::SIGKILL);
-            let mut status = 0;
-            // SAFETY: `status` is valid for writes; only our own pid.
-            unsafe { libc::waitpid(self.pid, &mut status, libc::WNOHANG) };
+            // Only our own pid: `None` would wait for any child.
+            if let Some(pid) = Pid::from_raw(self.pid) {
+                let _ = rustix::process::waitpid(Some(pid), WaitOptions::NOHANG);
+            }
         }
     }
 }
 
 /// Reaps our child `pid`, blocking until it has exited.
 fn wait_for(pid: libc::pid_t) -> io::Result<ExitStatus> {
-    let mut status = 0;
+    // Only our own pid is waited for (never -1: see the module
+    // documentation).
+    let Some(child) = Pid::from_raw(pid) else {
+        return Err(io::Error::from(io::ErrorKind::InvalidInput));
+    };
     loop {
-        // SAFETY: `status` is valid for writes; only our own pid is waited for.
-        let r = unsafe { libc::waitpid(pid, &mut status, 0) };
-        if r == pid {
-            return Ok(ExitStatus::from_raw(status));
-        }
-        let error = io::Error::last_os_error();
-        if error.kind() != io::ErrorKind::Interrupted {
-            return Err(error);
+        match rustix::process::waitpid(Some(child), WaitOptions::empty()) {
+            Ok(Some((_, status))) => return Ok(ExitStatus::from_raw(status.as_raw())),
+            Ok(None) => return Err(io::Error::from(io::ErrorKind::WouldBlock)),
+            Err(rustix::io::Errno::INTR) => {}
+            Err(e) => return Err(e.into()),
         }
     }
 }
 
 fn open_pidfd(pid: libc::pid_t) -> Option<AsyncFd<OwnedFd>> {
-    // SAFETY: pidfd_open takes a pid and flags and returns a new fd or -1.
-    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
-    if fd < 0 {
-        return None;
-    }
-    // SAFETY: the syscall returned a fresh descriptor that we own.
-    let owned = unsafe { OwnedFd::from_raw_fd(fd as i32) };
+    let owned = rustix::process::pidfd_open(Pid::from_raw(pid)?, PidfdFlags::empty()).ok()?;
     // SAFETY: `owned` is an open descriptor that the AsyncFd owns, and so
     // keeps open and unchanged, for its whole lifetime.
     unsafe { AsyncFd::register_with_interest(owned, tokio::io::Interest::READABLE) }.ok()
