@@ -47,7 +47,7 @@
 use std::ffi::{CStr, CString, OsStr};
 use std::fs::File;
 use std::io;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, Ordering};
@@ -146,7 +146,7 @@ pub fn spawn(
     // `stdin` is the caller's; a duplicate only if it is numbered 0 to 2.
     let stdin_duplicate = match stdin.as_raw_fd() {
         fd if fd > 2 => None,
-        fd => Some(duplicate_above_stdio(fd)?),
+        _ => Some(duplicate_above_stdio(stdin.as_fd())?),
     };
     let stdin = stdin_duplicate
         .as_ref()
@@ -192,8 +192,8 @@ pub fn spawn(
         // The child sets it too; whichever comes first, the group exists
         // when this returns, for the signals of a timeout. (Refused once
         // the child has called execve, when it is set already.)
-        // SAFETY: plain system call on our child.
-        unsafe { libc::setpgid(pid, pid) };
+        let child = rustix::process::Pid::from_raw(pid);
+        let _ = rustix::process::setpgid(child, child);
     }
     // The child has its own copies of the descriptors (no CLONE_FILES):
     // the write ends and `stdin_duplicate` close here.
@@ -473,9 +473,11 @@ pub fn clone_into_cgroup_works() -> bool {
     // (it cannot: the descriptor is no cgroup), and it would only exit.
     let r = unsafe { clone3(&args, exit_at_once, std::ptr::null_mut()) };
     if r > 0 {
-        // SAFETY: reaps the child this call created (CLONE_VFORK: it has
-        // exited already).
-        unsafe { libc::waitpid(r as libc::pid_t, std::ptr::null_mut(), 0) };
+        // Reaps the child this call created (CLONE_VFORK: it has exited
+        // already); only that pid.
+        if let Some(child) = rustix::process::Pid::from_raw(r as libc::pid_t) {
+            let _ = rustix::process::waitpid(Some(child), rustix::process::WaitOptions::empty());
+        }
     } else {
         stack.in_use().store(0, Ordering::Relaxed);
     }
@@ -809,8 +811,7 @@ impl ChildStack {
     }
 
     fn new() -> io::Result<ChildStack> {
-        // SAFETY: sysconf has no preconditions.
-        let page = usize::try_from(unsafe { libc::sysconf(libc::_SC_PAGESIZE) }).unwrap_or(4096);
+        let page = rustix::param::page_size();
         let len = CHILD_STACK_BYTES + page;
         // SAFETY: a fresh private anonymous mapping.
         let base = unsafe {
@@ -932,13 +933,8 @@ fn null_terminated(strings: &[CString]) -> Vec<*const libc::c_char> {
 /// blocking again (one system call in the child instead of one in the
 /// parent, see `run_child`).
 fn pipe() -> io::Result<(OwnedFd, OwnedFd)> {
-    let mut fds = [0 as RawFd; 2];
-    // SAFETY: `fds` is valid for two descriptors.
-    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC | libc::O_NONBLOCK) } != 0 {
-        return Err(io::Error::last_os_error());
-    }
-    // SAFETY: pipe2 returned two fresh descriptors that we now own.
-    let (read, write) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+    use rustix::pipe::PipeFlags;
+    let (read, write) = rustix::pipe::pipe_with(PipeFlags::CLOEXEC | PipeFlags::NONBLOCK)?;
     Ok((above_stdio(read)?, above_stdio(write)?))
 }
 
@@ -950,17 +946,11 @@ fn above_stdio(fd: OwnedFd) -> io::Result<OwnedFd> {
     if fd.as_raw_fd() > 2 {
         return Ok(fd);
     }
-    duplicate_above_stdio(fd.as_raw_fd())
+    duplicate_above_stdio(fd.as_fd())
 }
 
-fn duplicate_above_stdio(fd: RawFd) -> io::Result<OwnedFd> {
-    // SAFETY: F_DUPFD_CLOEXEC on a valid descriptor returns a new one.
-    let dup = unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 3) };
-    if dup < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    // SAFETY: fcntl returned a fresh descriptor that we own.
-    Ok(unsafe { OwnedFd::from_raw_fd(dup) })
+fn duplicate_above_stdio(fd: BorrowedFd<'_>) -> io::Result<OwnedFd> {
+    Ok(rustix::io::fcntl_dupfd_cloexec(fd, 3)?)
 }
 
 #[cfg(test)]
@@ -1176,14 +1166,8 @@ mod tests {
         let mut leaked = Vec::new();
         for _ in 0..200 {
             // `cat` waits on a pipe while its descriptors are listed.
-            let mut ends = [0; 2];
-            // SAFETY: `ends` has room for the two descriptors.
-            assert_eq!(
-                unsafe { libc::pipe2(ends.as_mut_ptr(), libc::O_CLOEXEC) },
-                0
-            );
-            // SAFETY: fresh descriptors that we own.
-            let (read, write) = unsafe { (File::from_raw_fd(ends[0]), File::from_raw_fd(ends[1])) };
+            let (read, write) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC).unwrap();
+            let (read, write) = (File::from(read), File::from(write));
             let spawned = spawn(Path::new("/bin/cat"), &[], &read, &[], Placement::Stay).unwrap();
             let pid = spawned.pid;
             let comm = || std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();

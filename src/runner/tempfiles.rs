@@ -15,7 +15,6 @@
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, Read};
-use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{DirBuilderExt, FileExt, FileTypeExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -151,17 +150,19 @@ impl Drop for PrivateDir {
 
 fn is_private_dir(dir: &Path) -> bool {
     match std::fs::symlink_metadata(dir) {
-        // SAFETY: geteuid has no preconditions.
-        Ok(m) => m.is_dir() && m.mode() & 0o777 == 0o700 && m.uid() == unsafe { libc::geteuid() },
+        Ok(m) => {
+            m.is_dir()
+                && m.mode() & 0o777 == 0o700
+                && m.uid() == rustix::process::geteuid().as_raw()
+        }
         Err(_) => false,
     }
 }
 
 fn random_u32() -> u32 {
     let mut bytes = [0u8; 4];
-    // SAFETY: the buffer is valid for 4 bytes.
-    let n = unsafe { libc::getrandom(bytes.as_mut_ptr().cast(), bytes.len(), libc::GRND_NONBLOCK) };
-    if n == 4 {
+    let n = rustix::rand::getrandom(&mut bytes, rustix::rand::GetRandomFlags::NONBLOCK);
+    if matches!(n, Ok(4)) {
         u32::from_ne_bytes(bytes)
     } else {
         let t = std::time::SystemTime::now()
@@ -199,13 +200,9 @@ impl CallFiles {
 /// `O_CREAT | O_EXCL`), without opening it: one system call instead of an
 /// open and a close.
 fn create_empty(path: &Path) -> Result<(), CallError> {
-    let c_path = std::ffi::CString::new(path.as_os_str().as_bytes())
-        .map_err(|_| cannot_create(path, &io::Error::from(io::ErrorKind::InvalidInput)))?;
-    // SAFETY: a valid NUL-terminated path; mknod of a regular file.
-    if unsafe { libc::mknod(c_path.as_ptr(), libc::S_IFREG | 0o600, 0) } != 0 {
-        return Err(cannot_create(path, &io::Error::last_os_error()));
-    }
-    Ok(())
+    use rustix::fs::{FileType, Mode, CWD};
+    rustix::fs::mknodat(CWD, path, FileType::RegularFile, Mode::RUSR | Mode::WUSR, 0)
+        .map_err(|e| cannot_create(path, &e.into()))
 }
 
 fn cannot_create(path: &Path, e: &io::Error) -> CallError {
@@ -239,15 +236,7 @@ impl Drop for CallFiles {
 pub fn memory_backed(dir: &Path) -> Option<bool> {
     const TMPFS_MAGIC: i64 = 0x0102_1994;
     const RAMFS_MAGIC: i64 = 0x8584_58f6;
-    let path = std::ffi::CString::new(dir.as_os_str().as_bytes()).ok()?;
-    // SAFETY: statfs fills the zeroed struct for a valid path string.
-    let kind = unsafe {
-        let mut buf: libc::statfs = std::mem::zeroed();
-        if libc::statfs(path.as_ptr(), &mut buf) != 0 {
-            return None;
-        }
-        buf.f_type as i64
-    };
+    let kind = rustix::fs::statfs(dir).ok()?.f_type as i64;
     Some(kind == TMPFS_MAGIC || kind == RAMFS_MAGIC)
 }
 
