@@ -248,7 +248,9 @@ struct Storage {
 fn clone_child(child: &Child, cgroup: Option<RawFd>) -> io::Result<libc::pid_t> {
     let stack = ChildStack::take()?;
     stack.in_use().store(1, Ordering::Relaxed);
+    // SAFETY: an all-zero sigset_t is a valid, empty, set (filled below).
     let mut all: libc::sigset_t = unsafe { std::mem::zeroed() };
+    // SAFETY: as above (written by rt_sigprocmask below).
     let mut previous: libc::sigset_t = unsafe { std::mem::zeroed() };
     // SAFETY: valid sigset_t storage; the raw system call also blocks the
     // signals glibc reserves for itself, as posix_spawn does.
@@ -396,6 +398,9 @@ unsafe fn clone3(
 }
 
 /// See the x86-64 version.
+///
+/// # Safety
+/// As for the x86-64 version.
 #[cfg(target_arch = "aarch64")]
 unsafe fn clone3(
     args: &CloneArgs,
@@ -431,6 +436,10 @@ unsafe fn clone3(
 
 /// Elsewhere no assembly is written: `clone3` is not used (see
 /// [`clone_into_cgroup_works`]).
+///
+/// # Safety
+/// Nothing to uphold (no system call is made); `unsafe` as its x86-64
+/// and AArch64 versions.
 #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
 unsafe fn clone3(
     _args: &CloneArgs,
@@ -713,6 +722,9 @@ unsafe fn sys(number: libc::c_long, args: [usize; 4]) -> isize {
 }
 
 /// See the x86-64 version.
+///
+/// # Safety
+/// As for the x86-64 version.
 #[cfg(target_arch = "aarch64")]
 unsafe fn sys(number: libc::c_long, args: [usize; 4]) -> isize {
     let result: isize;
@@ -733,6 +745,9 @@ unsafe fn sys(number: libc::c_long, args: [usize; 4]) -> isize {
 
 /// Elsewhere, libc's wrapper, which writes `errno`: the spawning thread is
 /// suspended meanwhile (see [`WAITS_FOR_EXEC`]).
+///
+/// # Safety
+/// As for the x86-64 version.
 #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
 unsafe fn sys(number: libc::c_long, args: [usize; 4]) -> isize {
     // SAFETY: forwarded.
