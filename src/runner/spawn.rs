@@ -985,14 +985,20 @@ mod tests {
             vec![]
         };
         let spawned = spawn(Path::new(program), &args, &stdin, &[("A", "b")], placement).unwrap();
-        let mut status = 0;
-        // SAFETY: our own child.
-        assert_eq!(
-            unsafe { libc::waitpid(spawned.pid, &mut status, 0) },
-            spawned.pid
-        );
+        let status = reap(spawned.pid);
         assert!(libc::WIFEXITED(status), "{status}");
         (libc::WEXITSTATUS(status), spawned.launch)
+    }
+
+    /// Waits for our child `pid` (only it) and returns its raw status.
+    fn reap(pid: libc::pid_t) -> i32 {
+        let child = rustix::process::Pid::from_raw(pid).unwrap();
+        let (reaped, status) =
+            rustix::process::waitpid(Some(child), rustix::process::WaitOptions::empty())
+                .unwrap()
+                .unwrap();
+        assert_eq!(reaped, child);
+        status.as_raw()
     }
 
     #[test]
@@ -1107,13 +1113,12 @@ mod tests {
         let (read, write) = pipe().unwrap();
         let filler = [b'x'; 4096];
         let mut filled = 0;
-        // SAFETY: writes of our own buffer to our own (non-blocking) pipe.
-        while unsafe { libc::write(write.as_raw_fd(), filler.as_ptr().cast(), filler.len()) } > 0 {
-            filled += filler.len();
+        // Non-blocking: filled until it would block.
+        while let Ok(n) = rustix::io::write(&write, &filler) {
+            filled += n;
         }
         // Blocking again, for the child's write (the flag is the pipe's).
-        // SAFETY: plain fcntl on our own descriptor.
-        unsafe { libc::fcntl(write.as_raw_fd(), libc::F_SETFL, 0) };
+        rustix::fs::fcntl_setfl(&write, rustix::fs::OFlags::empty()).unwrap();
         let stdin = File::open("/dev/null").unwrap();
         let (c, script) = (Path::new("-c"), Path::new("exit 7"));
         let started = std::time::Instant::now();
@@ -1134,18 +1139,11 @@ mod tests {
         // Let the child go: it writes its "0" and goes on to execve.
         drop(write);
         let mut all = Vec::new();
-        // SAFETY: plain fcntl on our own descriptor.
-        unsafe { libc::fcntl(read.as_raw_fd(), libc::F_SETFL, 0) };
+        rustix::fs::fcntl_setfl(&read, rustix::fs::OFlags::empty()).unwrap();
         File::from(read).read_to_end(&mut all).unwrap();
         assert_eq!(all.len(), filled + 1);
         assert_eq!(all.last(), Some(&b'0'));
-        let mut status = 0;
-        // SAFETY: our own child.
-        assert_eq!(
-            unsafe { libc::waitpid(spawned.pid, &mut status, 0) },
-            spawned.pid
-        );
-        assert_eq!(libc::WEXITSTATUS(status), 7);
+        assert_eq!(libc::WEXITSTATUS(reap(spawned.pid)), 7);
         assert!(spawned.launch.failure().is_none());
         assert!(spawned.launch.placement_failure().is_none());
     }
@@ -1170,11 +1168,8 @@ mod tests {
             std::thread::spawn(move || {
                 let file = File::open("/dev/null").unwrap();
                 while !stop.load(Ordering::Relaxed) {
-                    // SAFETY: plain system calls on our own descriptors.
-                    unsafe {
-                        let fd = libc::dup(file.as_raw_fd());
-                        libc::close(fd);
-                    }
+                    // Inheritable (no O_CLOEXEC), closed at once.
+                    drop(rustix::io::dup(&file));
                 }
             })
         };
@@ -1207,8 +1202,7 @@ mod tests {
                 leaked.push(fds);
             }
             drop(write);
-            // SAFETY: our own child.
-            unsafe { libc::waitpid(pid, std::ptr::null_mut(), 0) };
+            reap(pid);
         }
         stop.store(true, Ordering::Relaxed);
         opener.join().unwrap();

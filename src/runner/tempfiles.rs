@@ -467,9 +467,8 @@ mod tests {
         assert!(e.message.contains("was removed"), "{e}");
 
         let fifo = parent.path().join("fifo");
-        let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
-        // SAFETY: valid path string.
-        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        let mode = rustix::fs::Mode::RUSR | rustix::fs::Mode::WUSR;
+        rustix::fs::mkfifoat(rustix::fs::CWD, &fifo, mode).unwrap();
         let e = read_command_file(&fifo, "output", 100).unwrap_err();
         assert!(e.message.contains("FIFO"), "{e}");
 
