@@ -358,6 +358,10 @@ class Cluster:
     def parameters(self, name, methods, extra):
         params = [{"key": "module_name", "value": name},
                   {"key": "temp_directory", "value": str(self.root / "tmp")}]
+        if os.environ.get("E2E_COMMAND_CGROUP"):
+            # e.g. a directory of the cgroup v2 hierarchy, to run every
+            # command of the suite under that containment.
+            params.append({"key": "command_cgroup", "value": os.environ["E2E_COMMAND_CGROUP"]})
         for method in methods:
             params.append({"key": f"{method}_command", "value": str(self.root / "bin" / method)})
         for key, value in extra.items():
