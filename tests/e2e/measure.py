@@ -2,13 +2,17 @@
 """What `usage` costs the whole agent: 20 running containers, then 50
 sequential /containers requests (each asks every isolator for the usage and
 the status of every container), timed and with the CPU they cost the agent
-and everything it runs, in three agents one after the other:
+and everything it runs, in four agents one after the other:
 
   alone    the agent with no module;
+  idle     the command isolator loaded with no command at all: what Mesos
+           itself spends calling any module isolator (usage and status of
+           every container, each through the isolator's actor), the floor
+           of the two below;
   script   the command isolator with a one-line sh usage script;
   service  the command isolator whose usage a Python helper serves.
 
-Prints one line per mode and the ratios to the agent alone. Needs what
+Prints one line per mode and the ratios to the agent alone and to idle. Needs what
 run.py needs (a Mesos 1.11.0 build, the built module); without them it says
 so in one line and exits 0. /monitor/statistics is rate-limited by Mesos
 (2 requests a second), so /containers is what measures this.
@@ -61,7 +65,7 @@ class Measured(run.Cluster):
                   {"key": "state_directory", "value": str(self.root / "state")}]
         if self.mode == "script":
             params.append({"key": "isolator_usage_command", "value": str(script)})
-        else:
+        elif self.mode == "service":
             params += [{"key": "service_command", "value": str(helper)},
                        {"key": "service_methods", "value": "isolator_usage"}]
         modules = {"libraries": [{"file": self.library, "modules": [
@@ -162,17 +166,19 @@ def main():
         print(f"measure: skipped: {reason}")
         return 0
     results = {}
-    for mode in ("alone", "script", "service"):
+    for mode in ("alone", "idle", "script", "service"):
         p50, cpu = measure(mesos, library, mode, args.containers, args.requests)
         results[mode] = (p50, cpu)
         print(f"{mode:8} {args.containers} containers, {args.requests} sequential /containers: "
               f"p50 {p50:.1f} ms, {cpu:.1f} ms of CPU (agent and children) per request",
               flush=True)
-    alone = results["alone"]
-    for mode in ("script", "service"):
-        p50, cpu = results[mode]
-        print(f"{mode:8} / alone: {p50 / alone[0]:.2f}x the p50 latency, "
-              f"{cpu / alone[1]:.2f}x the CPU per request")
+    for base in ("alone", "idle"):
+        for mode in ("idle", "script", "service"):
+            if mode == base:
+                continue
+            p50, cpu = results[mode]
+            print(f"{mode:8} / {base}: {p50 / results[base][0]:.2f}x the p50 latency, "
+                  f"{cpu / results[base][1]:.2f}x the CPU per request")
     return 0
 
 
