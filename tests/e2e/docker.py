@@ -15,6 +15,7 @@ import json
 import os
 import shutil
 import signal
+import struct
 import subprocess
 import tarfile
 import time
@@ -24,22 +25,33 @@ IMAGE = "mcm-e2e-busybox:latest"
 # Applets the tasks' shell commands use (busybox picks the applet by name).
 APPLETS = ("sh", "env", "cat", "echo", "sleep", "ls", "touch", "test", "true", "false", "[")
 BUSYBOX_CANDIDATES = ("/bin/busybox", "/usr/bin/busybox")
+PT_INTERP = 3
+
+
+def has_interpreter(path):
+    """Whether the 64-bit little-endian ELF file at `path` names a program
+    interpreter (a PT_INTERP program header): a dynamic executable, which
+    would need the host's libraries inside the image."""
+    with open(path, "rb") as f:
+        header = f.read(64)
+        if header[:6] != b"\x7fELF\x02\x01":
+            return True  # not an ELF file this check can read: not usable
+        phoff, = struct.unpack_from("<Q", header, 0x20)
+        phentsize, phnum = struct.unpack_from("<HH", header, 0x36)
+        f.seek(phoff)
+        table = f.read(phentsize * phnum)
+    return any(struct.unpack_from("<I", table, i * phentsize)[0] == PT_INTERP
+               for i in range(phnum))
 
 
 def static_busybox():
-    """A statically linked busybox on this host, or None: a dynamic one
-    would need the host's libraries inside the image."""
+    """A statically linked busybox on this host, or None."""
     for path in BUSYBOX_CANDIDATES:
         try:
-            with open(path, "rb") as f:
-                elf = f.read(1 << 20)
-        except OSError:
+            if not has_interpreter(path):
+                return path
+        except (OSError, struct.error):
             continue
-        # A dynamic executable names its interpreter (PT_INTERP) in its
-        # first pages; a static one has none.
-        if elf.startswith(b"\x7fELF") and b"/lib64/ld-linux" not in elf \
-                and b"/lib/ld-linux" not in elf and b"ld-musl" not in elf:
-            return path
     return None
 
 

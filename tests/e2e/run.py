@@ -33,6 +33,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from docker import IMAGE as DOCKER_IMAGE, DockerDaemon  # tests/e2e/docker.py
+
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
 
@@ -529,7 +531,7 @@ class Cluster:
         if checkpoint:
             args.append("--checkpoint")
         if docker:
-            args += ["--containerizer=docker", f"--docker_image={docker_image()}"]
+            args += ["--containerizer=docker", f"--docker_image={DOCKER_IMAGE}"]
         self.executes[name] = self.procs.start(args, self.root / "execute" / f"{name}.log")
 
     def execute_output(self, name):
@@ -1135,11 +1137,6 @@ def docker_scenario(fn):
     return scenario(fn)
 
 
-def docker_image():
-    from docker import IMAGE  # noqa: E402  (tests/e2e/docker.py)
-    return IMAGE
-
-
 def docker_container_of(c, name):
     """The agent's container id for Docker task `name` (from /containers,
     which names the executor)."""
@@ -1293,7 +1290,6 @@ def start_docker(root):
     are skipped). Its data root is beside the work directory, not in it:
     the final sweep of processes working under the work directory must not
     kill the containers' shims before the daemon removes the containers."""
-    from docker import DockerDaemon  # noqa: E402  (tests/e2e/docker.py)
     daemon = DockerDaemon(tempfile.mkdtemp(prefix="mcm-e2e-docker-"),
                           Path(root) / "logs" / "dockerd.log")
     (Path(root) / "logs").mkdir(parents=True, exist_ok=True)
@@ -1301,7 +1297,7 @@ def start_docker(root):
     if reason is not None:
         daemon.stop()
         return None, f"no Docker ({reason})"
-    log(f"e2e: Docker daemon {daemon.proc.pid} on {daemon.socket}, image {docker_image()}")
+    log(f"e2e: Docker daemon {daemon.proc.pid} on {daemon.socket}, image {DOCKER_IMAGE}")
     return daemon, None
 
 

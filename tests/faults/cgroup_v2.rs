@@ -15,7 +15,7 @@ use mesos_command_modules::runner::{CgroupSetting, Runner};
 use mesos_command_modules::{Answer, ErrorKind, ModuleKind};
 
 use crate::common::{alive, eventually, fixture};
-use crate::harness::{logged, skip, Scenario};
+use crate::harness::{logged, skip, Scenario, ESCAPING_LOOP};
 use crate::kills::{error, LABELS, LABELS_COMMAND, LABELS_DOC, LABELS_TIMEOUT};
 
 /// The suite's v2 root, `<cgroup2 mount>/mcm-faults-v2`, or `None` after
@@ -200,16 +200,7 @@ fn escaping_in_a_loop(kill: Kill) {
         return;
     };
     let _kill = kill.set();
-    let cmd = sc.script(
-        "bomb",
-        r#"i=0
-while [ $i -lt 200 ]; do
-  setsid sleep 1000 &
-  echo $! >> "$PIDS"
-  i=$((i+1))
-done
-wait"#,
-    );
+    let cmd = sc.script("bomb", ESCAPING_LOOP);
     let hook = v2_hook(&sc, &root, &cmd, "0.5");
     let out = sc.call(&hook, LABELS, &fixture(LABELS_DOC));
     assert_eq!(error(&out).kind, ErrorKind::Timeout);

@@ -96,6 +96,17 @@ pub fn note(text: &str) {
 /// the suite whose scenario does not set one, e.g.
 /// `MCM_FAULT_CGROUP=/sys/fs/cgroup/unified/mcm-faults` to run the whole
 /// suite in the cgroup v2 hierarchy (`auto` picks v1 where both exist).
+/// A command that forks 200 processes out of its process group (each
+/// `setsid`), writing their pids to `$PIDS`, then waits: only a kill of its
+/// whole cgroup reaches them all.
+pub const ESCAPING_LOOP: &str = r#"i=0
+while [ $i -lt 200 ]; do
+  setsid sleep 1000 &
+  echo $! >> "$PIDS"
+  i=$((i+1))
+done
+wait"#;
+
 pub const CGROUP_ENV: &str = "MCM_FAULT_CGROUP";
 
 /// The suite's `command_cgroup`: [`CGROUP_ENV`], else `auto`.

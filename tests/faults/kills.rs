@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use mesos_command_modules::{Answer, CallError, ErrorKind, Method, Outcome};
 
 use crate::common::{alive, eventually, fixture};
-use crate::harness::{cgroups, group_and_session, logged, Scenario};
+use crate::harness::{cgroups, group_and_session, logged, Scenario, ESCAPING_LOOP};
 
 pub const LABELS: Method = Method::HookSlaveRunTaskLabelDecorator;
 pub const LABELS_COMMAND: &str = "hook_slave_run_task_label_decorator_command";
@@ -293,16 +293,7 @@ fn processes_escaping_in_a_loop_are_all_killed() {
     if !cgroups() {
         return;
     }
-    let cmd = sc.script(
-        "bomb",
-        r#"i=0
-while [ $i -lt 200 ]; do
-  setsid sleep 1000 &
-  echo $! >> "$PIDS"
-  i=$((i+1))
-done
-wait"#,
-    );
+    let cmd = sc.script("bomb", ESCAPING_LOOP);
     let hook = labels_hook(&sc, &cmd, "0.5", "0.2");
     let out = sc.call(&hook, LABELS, &fixture(LABELS_DOC));
     assert_eq!(error(&out).kind, ErrorKind::Timeout);
