@@ -15,8 +15,8 @@ use std::time::{Duration, Instant};
 use mesos_command_modules::{Method, Module};
 
 use super::{
-    container_config, container_id, interleave, isolator, median, path_param, prepare, self_cpu_us,
-    throughput_of, Bench, ModuleDirs, Summary, UsageCall,
+    container_config, container_id, context_switches, interleave, isolator, median, path_param,
+    prepare, self_cpu_us, throughput_of, Bench, ModuleDirs, Summary, UsageCall,
 };
 
 const HELPER_C: &str = r#"
@@ -214,17 +214,21 @@ pub(crate) fn target_service_cpu(bench: &Bench) -> Summary {
     for _ in 0..50 {
         service.run();
     }
-    let block = |f: &dyn Fn()| {
-        let before = self_cpu_us();
+    let switches: std::cell::RefCell<[Vec<f64>; 4]> = Default::default();
+    let block = |which: usize, f: &dyn Fn()| {
+        let (before, switched) = (self_cpu_us(), context_switches());
         for _ in 0..per_block {
             f();
         }
-        (self_cpu_us() - before) / per_block as f64
+        let cpu = (self_cpu_us() - before) / per_block as f64;
+        switches.borrow_mut()[which]
+            .push((context_switches() - switched) as f64 / per_block as f64);
+        cpu
     };
-    let service_run = || block(&|| service.run());
-    let script_run = || block(&|| script.run());
-    let floor_run = || block(&|| floor.borrow_mut().run());
-    let async_run = || block(&|| async_floor.borrow_mut().run());
+    let service_run = || block(0, &|| service.run());
+    let script_run = || block(1, &|| script.run());
+    let floor_run = || block(2, &|| floor.borrow_mut().run());
+    let async_run = || block(3, &|| async_floor.borrow_mut().run());
     let samples = interleave(blocks, &[&service_run, &script_run, &floor_run, &async_run]);
     let (per_call, per_script, per_message, per_async) = (
         median(&samples[0]),
@@ -240,6 +244,12 @@ pub(crate) fn target_service_cpu(bench: &Bench) -> Summary {
          asynchronous floor: two thread wake-ups) {per_async:.1} us; {blocks} blocks of \
          {per_block} calls, medians",
         per_script / per_call
+    );
+    let switched = switches.borrow().clone().map(|v| median(&v));
+    println!(
+        "  context switches per call (information): service mode {:.1}, script mode {:.1}, \
+         blocking round trip {:.1}, asynchronous floor {:.1}",
+        switched[0], switched[1], switched[2], switched[3]
     );
     Summary {
         n: 7,

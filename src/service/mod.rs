@@ -159,6 +159,9 @@ impl Service {
         timeout: Duration,
         since: std::time::Instant,
     ) -> Result<Vec<u8>, CallError> {
+        // The heartbeat keeps the timer driver from being woken just to
+        // arm this request's timeout (see `runtime::heartbeat`).
+        let _running = crate::runtime::Running::new();
         let shared = &self.shared;
         let display = &shared.config.configured;
         let deadline = tokio::time::Instant::from_std(since) + timeout;
