@@ -548,6 +548,11 @@ impl Module {
         if let Some(id) = container {
             env.push((ENV_CONTAINER_ID, id));
         }
+        // A helper's failures read like a command's, naming what failed.
+        let noun = match &self.service {
+            Some(_) if command.via_service => "Service",
+            _ => "Command",
+        };
         let report = match &self.service {
             Some(service) if command.via_service => {
                 let started = Instant::now();
@@ -585,7 +590,7 @@ impl Module {
         let result = report.result.and_then(|output| {
             interpret(method.contract(), input, &output, command.merge).map_err(|e| {
                 e.context(format!(
-                    "Command \"{}\" returned invalid output",
+                    "{noun} \"{}\" returned invalid output",
                     command.configured
                 ))
             })

@@ -280,7 +280,7 @@ fn error_responses_and_invalid_results_fail_like_a_command() {
         .expect("an invalid result fails");
     assert_eq!(e.kind, ErrorKind::BadOutput);
     assert!(
-        e.message.contains("returned invalid output"),
+        e.message.starts_with("Service \"") && e.message.contains("\" returned invalid output: "),
         "{}",
         e.message
     );
