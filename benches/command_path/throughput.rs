@@ -44,11 +44,7 @@ pub(crate) fn target_throughput(bench: &Bench) -> Summary {
                 })
             })
             .collect();
-        let started = race.start();
-        for w in workers {
-            w.join().expect("spawner thread");
-        }
-        calls as f64 / race.elapsed(started)
+        race.rate(calls, workers, "spawner thread")
     };
     // Bare spawner 2: `k` threads keeping `in_flight` children running in
     // all, each reaping whichever child ends first with waitpid(-1) (fine
@@ -94,11 +90,7 @@ pub(crate) fn target_throughput(bench: &Bench) -> Summary {
                 })
             })
             .collect();
-        let started = race.start();
-        for t in threads {
-            t.join().expect("reaper thread");
-        }
-        calls as f64 / race.elapsed(started)
+        race.rate(calls, threads, "reaper thread")
     };
     // Bare spawner 3: `in_flight` tasks on the module's runtime, each
     // spawning and awaiting the exit through a pidfd (what the core does,
@@ -251,19 +243,20 @@ impl Race {
         *last = Some(last.map_or(now, |l| l.max(now)));
     }
 
-    /// In the timing thread: waits until every thread is ready, then
-    /// releases them; returns the start time.
-    fn start(&self) -> Instant {
+    /// In the timing thread: waits until every thread is ready, releases
+    /// them, joins them; `calls` per second from the release to the last
+    /// `finished`.
+    fn rate(&self, calls: usize, threads: Vec<std::thread::JoinHandle<()>>, what: &str) -> f64 {
         self.0.ready.wait();
         let started = Instant::now();
         self.0.go.wait();
-        started
-    }
-
-    /// Seconds from `started` to the last `finished`, once all are joined.
-    fn elapsed(&self, started: Instant) -> f64 {
+        for thread in threads {
+            thread
+                .join()
+                .unwrap_or_else(|_| panic!("a {what} panicked"));
+        }
         let last = self.0.last.lock().expect("race lock");
-        last.map_or(0.0, |l| (l - started).as_secs_f64())
+        calls as f64 / last.map_or(0.0, |l| (l - started).as_secs_f64())
     }
 }
 
