@@ -548,13 +548,15 @@ impl Module {
         if let Some(id) = container {
             env.push((ENV_CONTAINER_ID, id));
         }
+        let served = self.service.as_ref().filter(|_| command.via_service);
         // A helper's failures read like a command's, naming what failed.
-        let noun = match &self.service {
-            Some(_) if command.via_service => "Service",
-            _ => "Command",
+        let noun = if served.is_some() {
+            "Service"
+        } else {
+            "Command"
         };
-        let report = match &self.service {
-            Some(service) if command.via_service => {
+        let report = match served {
+            Some(service) => {
                 let started = Instant::now();
                 let result = service
                     .call(method, &document, command.timeout, since)
@@ -570,7 +572,7 @@ impl Module {
                     cleanup: Cleanup::default(),
                 }
             }
-            _ => match self
+            None => match self
                 .run_command(method, command, &document, &env, since)
                 .await
             {
