@@ -32,6 +32,11 @@ pub struct PrivateDir {
     parent: PathBuf,
     current: Mutex<Option<PathBuf>>,
     counter: AtomicU64,
+    /// Mixed into the names of the calls' directories, drawn once: a
+    /// random number per call was a system call per call, and inside a
+    /// directory only we can write to, `O_EXCL` already makes each name
+    /// ours.
+    salt: u32,
 }
 
 impl PrivateDir {
@@ -54,6 +59,7 @@ impl PrivateDir {
             parent: parent.to_path_buf(),
             current: Mutex::new(None),
             counter: AtomicU64::new(0),
+            salt: random_u32(),
         }
     }
 
@@ -65,12 +71,13 @@ impl PrivateDir {
             .clone()
     }
 
-    /// The directory, created (again, if something removed it, as a tmp
-    /// cleaner may) with mode 0700 and checked to be ours.
-    fn directory(&self) -> io::Result<PathBuf> {
+    /// The directory: the current one, or a new one of mode 0700 if there
+    /// is none yet or if `stale` (the directory a caller just found
+    /// removed, as a tmp cleaner may) is still the current one.
+    fn directory(&self, stale: Option<&Path>) -> io::Result<PathBuf> {
         let mut current = self.current.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(dir) = current.as_ref() {
-            if is_private_dir(dir) {
+            if Some(dir.as_path()) != stale {
                 return Ok(dir.clone());
             }
         }
@@ -93,30 +100,48 @@ impl PrivateDir {
         Err(last_error.unwrap_or_else(|| io::Error::other("no free directory name")))
     }
 
+    /// Creates the directory of one call in the private directory. The
+    /// private directory is known to exist and be ours once created: it is
+    /// not looked at again per call (two system calls), only made anew
+    /// when the call's `mkdir` finds it gone. The error names the call's
+    /// directory, or `None` for the private one.
+    fn call_directory(&self) -> Result<PathBuf, (Option<PathBuf>, io::Error)> {
+        let mut stale = None;
+        loop {
+            let dir = self.directory(stale.as_deref()).map_err(|e| (None, e))?;
+            let n = self.counter.fetch_add(1, Ordering::Relaxed);
+            let call = dir.join(format!(
+                "{n:08}-{:08x}",
+                self.salt ^ (n as u32).rotate_left(16)
+            ));
+            match std::fs::DirBuilder::new().mode(0o700).create(&call) {
+                Ok(()) => return Ok(call),
+                Err(e) if e.kind() == io::ErrorKind::NotFound && stale.is_none() => {
+                    stale = Some(dir)
+                }
+                Err(e) => return Err((Some(call), e)),
+            }
+        }
+    }
+
     /// Creates the files of one call and writes `input` into the input
     /// file; returns them with the input file open at its start, to be the
     /// command's standard input.
     pub fn create(&self, input: &[u8]) -> Result<(CallFiles, File), CallError> {
-        let dir = self.directory().map_err(|e| {
+        let call = self.call_directory().map_err(|(path, e)| {
             CallError::new(
                 ErrorKind::Io,
-                format!(
-                    "cannot create a private temp directory under {}: {e}",
-                    self.parent.display()
-                ),
+                match path {
+                    Some(call) => {
+                        format!("cannot create the temp directory {}: {e}", call.display())
+                    }
+                    None => format!(
+                        "cannot create a private temp directory under {}: {e}",
+                        self.parent.display()
+                    ),
+                },
             )
         })?;
-        let n = self.counter.fetch_add(1, Ordering::Relaxed);
-        let call = dir.join(format!("{n:08}-{:08x}", random_u32()));
-        std::fs::DirBuilder::new()
-            .mode(0o700)
-            .create(&call)
-            .map_err(|e| {
-                CallError::new(
-                    ErrorKind::Io,
-                    format!("cannot create the temp directory {}: {e}", call.display()),
-                )
-            })?;
         let files = CallFiles {
             input: call.join("input"),
             output: call.join("output"),
@@ -318,10 +343,25 @@ pub fn read_bounded(path: &Path, cap: u64) -> Result<FileContent, Unreadable> {
             "not a regular file"
         }));
     }
-    let mut content = Vec::with_capacity(metadata.len().min(cap).saturating_add(1) as usize);
-    file.take(cap.saturating_add(1))
-        .read_to_end(&mut content)
-        .map_err(|e| Unreadable::Io("cannot be read", e))?;
+    let mut limited = file.take(cap.saturating_add(1));
+    // One read of a byte more than the size the file claims: a regular
+    // file that gives less is at its end, and `read_to_end` would have
+    // asked a second time to learn it. All of it means the file grew: the
+    // rest is read as it comes.
+    let mut content = vec![0; metadata.len().min(cap).saturating_add(1) as usize];
+    let first = loop {
+        match limited.read(&mut content) {
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            read => break read.map_err(|e| Unreadable::Io("cannot be read", e))?,
+        }
+    };
+    let grew = first == content.len();
+    content.truncate(first);
+    if grew {
+        limited
+            .read_to_end(&mut content)
+            .map_err(|e| Unreadable::Io("cannot be read", e))?;
+    }
     let truncated = content.len() as u64 > cap;
     content.truncate(cap as usize);
     Ok(FileContent {
@@ -452,6 +492,21 @@ mod tests {
         std::fs::remove_dir(&d).unwrap();
         let (second, _) = dir.create(b"y").unwrap();
         assert!(second.input.exists());
+    }
+
+    /// A file longer than its size said when it was opened (one that grew,
+    /// or a /proc file, which claims 0 bytes) is read whole all the same.
+    #[test]
+    fn a_file_longer_than_its_claimed_size_is_read_whole() {
+        let path = Path::new("/proc/self/mountinfo");
+        assert_eq!(std::fs::metadata(path).unwrap().len(), 0);
+        let content = read_bounded(path, 1 << 20).unwrap();
+        assert!(!content.truncated);
+        let text = String::from_utf8(content.bytes).unwrap();
+        assert!(text.lines().count() > 1 && text.ends_with('\n'), "{text}");
+        let capped = read_bounded(path, 10).unwrap();
+        assert!(capped.truncated);
+        assert_eq!(capped.bytes, text.as_bytes()[..10]);
     }
 
     #[test]
