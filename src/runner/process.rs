@@ -25,7 +25,7 @@ use rustix::process::{Pid, PidfdFlags, Signal, WaitId, WaitIdOptions, WaitOption
 use tokio::io::unix::AsyncFd;
 
 use super::cgroup::CallCgroup;
-use super::spawn::Launch;
+use super::spawn::{Launch, Spawned};
 
 /// A spawned command, leader of its own process group.
 #[derive(Debug)]
@@ -70,9 +70,16 @@ impl Process {
             env,
             cgroup.map_or(super::spawn::Placement::Stay, CallCgroup::placement),
         )?;
+        Ok(Process::spawned(spawned))
+    }
+
+    fn spawned(spawned: Spawned) -> (Process, Pipes) {
         let pid = spawned.pid;
         let (stdout, stderr) = (spawned.stdout, spawned.stderr);
-        let pidfd = open_pidfd(pid);
+        let pidfd = match spawned.pidfd {
+            Some(fd) => register(fd),
+            None => open_pidfd(pid),
+        };
         let process = Process {
             pid,
             pidfd,
@@ -80,7 +87,7 @@ impl Process {
             status: None,
             launch: spawned.launch,
         };
-        Ok((process, Pipes { stdout, stderr }))
+        (process, Pipes { stdout, stderr })
     }
 
     /// What the child reported before `execve`: read it once the process
@@ -179,6 +186,12 @@ impl Process {
         if let (Some(group), Some(signal)) =
             (Pid::from_raw(self.pid), Signal::from_named_raw(signal))
         {
+            // The child makes itself its group's leader before `execve`;
+            // one that has not run that far yet is made so here, for the
+            // signal to reach it (refused once it has called `execve`,
+            // when it is set already). Here rather than after every spawn:
+            // most commands are never signalled.
+            let _ = rustix::process::setpgid(Some(group), Some(group));
             let _ = rustix::process::kill_process_group(group, signal);
         }
     }
@@ -221,9 +234,14 @@ fn wait_for(pid: libc::pid_t) -> io::Result<ExitStatus> {
 
 fn open_pidfd(pid: libc::pid_t) -> Option<AsyncFd<OwnedFd>> {
     let owned = rustix::process::pidfd_open(Pid::from_raw(pid)?, PidfdFlags::empty()).ok()?;
-    // SAFETY: `owned` is an open descriptor that the AsyncFd owns, and so
+    register(owned)
+}
+
+/// A pidfd registered with the runtime's reactor.
+fn register(pidfd: OwnedFd) -> Option<AsyncFd<OwnedFd>> {
+    // SAFETY: `pidfd` is an open descriptor that the AsyncFd owns, and so
     // keeps open and unchanged, for its whole lifetime.
-    unsafe { AsyncFd::register_with_interest(owned, tokio::io::Interest::READABLE) }.ok()
+    unsafe { AsyncFd::register_with_interest(pidfd, tokio::io::Interest::READABLE) }.ok()
 }
 
 /// How a finished command ended.
@@ -240,5 +258,47 @@ impl From<ExitStatus> for Ending {
             (None, Some(signal)) => Ending::Signal(signal),
             (None, None) => Ending::Code(-1),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::fd::AsRawFd;
+
+    /// A child held before it leads its own group (writing itself into a
+    /// cgroup here, a full pipe nobody reads) still dies with its group:
+    /// whoever signals the group first makes it the leader.
+    #[test]
+    fn a_child_that_has_not_made_its_group_yet_is_killed_with_it() {
+        let (read, write) = rustix::pipe::pipe().unwrap();
+        rustix::fs::fcntl_setfl(&write, rustix::fs::OFlags::NONBLOCK).unwrap();
+        while rustix::io::write(&write, &[b'x'; 4096]).is_ok() {}
+        rustix::fs::fcntl_setfl(&write, rustix::fs::OFlags::empty()).unwrap();
+        let stdin = File::open("/dev/null").unwrap();
+        let (c, script) = (Path::new("-c"), Path::new("exit 7"));
+        let spawned = super::super::spawn::spawn(
+            Path::new("/bin/sh"),
+            &[c, script],
+            &stdin,
+            &[],
+            super::super::spawn::Placement::Write(write.as_raw_fd()),
+        )
+        .unwrap();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let (mut process, _pipes) = Process::spawned(spawned);
+            process.signal_group(libc::SIGKILL);
+            // Were it not killed, emptying the pipe would let it go on to
+            // exit 7.
+            drop(write);
+            let mut read = File::from(read);
+            let _ = std::io::Read::read_to_end(&mut read, &mut Vec::new());
+            process.exited().await.unwrap();
+            assert_eq!(process.reap().unwrap().signal(), Some(libc::SIGKILL));
+        });
     }
 }
