@@ -41,7 +41,7 @@ fn the_answer_comes_from_the_output_file_not_stdout() {
     assert_eq!(report.result.unwrap(), b"{\"a\":1}\n");
     assert_eq!(report.stdout.text().as_deref(), Some("stdout-noise"));
     // The files go when the caller is done with the call.
-    assert_eq!(s.leftover_temp_files().len(), 1, "the call's directory");
+    assert_eq!(s.leftover_temp_files().len(), 3, "the call's three files");
     drop(report.cleanup);
     assert!(s.leftover_temp_files().is_empty());
 }

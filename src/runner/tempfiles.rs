@@ -3,10 +3,13 @@
 //! They live in a private directory (mode 0700, created once per process)
 //! because the input may carry secrets (environment values, task data).
 //! Each call gets its own subdirectory (mode 0700) holding its files, each
-//! created with `O_EXCL` and mode 0600; the subdirectory is removed with
-//! everything in it when [`CallFiles`] is dropped, which covers success,
-//! error, timeout and panic, and also whatever the command wrote next to
-//! its files (`"$2.tmp"`).
+//! created with `O_EXCL` and mode 0600; the files are removed when
+//! [`CallFiles`] is dropped, which covers success, error, timeout and
+//! panic, and the subdirectory with whatever else the command wrote there
+//! (`"$2.tmp"`). A subdirectory found empty and still private, on a tmpfs
+//! (where an empty directory says so in its size), is kept for a later
+//! call instead: its `mkdir` and `rmdir` cost about as much as one of the
+//! three files (measured by `scripts/bench`'s C loop of the file steps).
 //!
 //! The private directory's name carries its creator's owner tag (see
 //! `owner.rs`): a new runner removes the directories of processes that died
@@ -18,7 +21,7 @@ use std::io::{self, Read};
 use std::os::unix::fs::{DirBuilderExt, FileExt, FileTypeExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use super::owner;
 use crate::error::{CallError, ErrorKind};
@@ -30,7 +33,7 @@ pub const DIRECTORY_PREFIX: &str = "mesos-command-modules-";
 #[derive(Debug)]
 pub struct PrivateDir {
     parent: PathBuf,
-    current: Mutex<Option<PathBuf>>,
+    current: Mutex<Option<Current>>,
     counter: AtomicU64,
     /// Mixed into the names of the calls' directories, drawn once: a
     /// random number per call was a system call per call, and inside a
@@ -68,16 +71,17 @@ impl PrivateDir {
         self.current
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .clone()
+            .as_ref()
+            .map(|current| current.path.clone())
     }
 
     /// The directory: the current one, or a new one of mode 0700 if there
     /// is none yet or if `stale` (the directory a caller just found
     /// removed, as a tmp cleaner may) is still the current one.
-    fn directory(&self, stale: Option<&Path>) -> io::Result<PathBuf> {
+    fn directory(&self, stale: Option<&Path>) -> io::Result<Current> {
         let mut current = self.current.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(dir) = current.as_ref() {
-            if Some(dir.as_path()) != stale {
+            if Some(dir.path.as_path()) != stale {
                 return Ok(dir.clone());
             }
         }
@@ -90,8 +94,13 @@ impl PrivateDir {
             ));
             match std::fs::DirBuilder::new().mode(0o700).create(&candidate) {
                 Ok(()) => {
-                    *current = Some(candidate.clone());
-                    return Ok(candidate);
+                    let spares = Spares::for_directory(&candidate).map(Arc::new);
+                    let created = Current {
+                        path: candidate,
+                        spares,
+                    };
+                    *current = Some(created.clone());
+                    return Ok(created);
                 }
                 Err(e) if e.kind() == io::ErrorKind::AlreadyExists => last_error = Some(e),
                 Err(e) => return Err(e),
@@ -105,30 +114,51 @@ impl PrivateDir {
     /// not looked at again per call (two system calls), only made anew
     /// when the call's `mkdir` finds it gone. The error names the call's
     /// directory, or `None` for the private one.
-    fn call_directory(&self) -> Result<PathBuf, (Option<PathBuf>, io::Error)> {
+    fn call_directory(&self) -> Result<(PathBuf, Current), (Option<PathBuf>, io::Error)> {
         let mut stale = None;
         loop {
             let dir = self.directory(stale.as_deref()).map_err(|e| (None, e))?;
             let n = self.counter.fetch_add(1, Ordering::Relaxed);
-            let call = dir.join(format!(
+            let call = dir.path.join(format!(
                 "{n:08}-{:08x}",
                 self.salt ^ (n as u32).rotate_left(16)
             ));
             match std::fs::DirBuilder::new().mode(0o700).create(&call) {
-                Ok(()) => return Ok(call),
+                Ok(()) => return Ok((call, dir)),
                 Err(e) if e.kind() == io::ErrorKind::NotFound && stale.is_none() => {
-                    stale = Some(dir)
+                    stale = Some(dir.path)
                 }
                 Err(e) => return Err((Some(call), e)),
             }
         }
     }
 
+    /// A kept call directory of the current private directory, if any.
+    fn spare(&self) -> Option<(PathBuf, Current)> {
+        let current = self
+            .current
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()?;
+        let spare = current.spares.as_ref()?.take()?;
+        Some((spare, current))
+    }
+
     /// Creates the files of one call and writes `input` into the input
     /// file; returns them with the input file open at its start, to be the
     /// command's standard input.
     pub fn create(&self, input: &[u8]) -> Result<(CallFiles, File), CallError> {
-        let call = self.call_directory().map_err(|(path, e)| {
+        // A kept directory that is gone (a tmp cleaner removes old empty
+        // directories) or will not take the file is given up, removed if
+        // it is still there: the call takes another.
+        while let Some((call, current)) = self.spare() {
+            let files = CallFiles::new(call, current.spares);
+            match files.create_input() {
+                Ok(input_file) => return files.with_input(Ok(input_file), input),
+                Err(_) => files.give_up_directory(),
+            }
+        }
+        let (call, current) = self.call_directory().map_err(|(path, e)| {
             CallError::new(
                 ErrorKind::Io,
                 match path {
@@ -142,32 +172,115 @@ impl PrivateDir {
                 },
             )
         })?;
-        let files = CallFiles {
-            input: call.join("input"),
-            output: call.join("output"),
-            error: call.join("error"),
-            directory: call,
-        };
-        let input_file = files.create_input()?;
-        // At offset 0 without moving the file's offset, which stays at the
-        // start for the command reading it as its standard input.
-        input_file.write_all_at(input, 0).map_err(|e| {
-            CallError::new(
-                ErrorKind::Io,
-                format!("cannot write the input file {}: {e}", files.input.display()),
-            )
-        })?;
-        create_empty(&files.output)?;
-        create_empty(&files.error)?;
-        Ok((files, input_file))
+        let files = CallFiles::new(call, current.spares);
+        let input_file = files.create_input();
+        files.with_input(input_file, input)
     }
+}
+
+/// The private directory in use, and where its spare call directories go.
+#[derive(Clone, Debug)]
+struct Current {
+    path: PathBuf,
+    /// `None` when the directory is not on a tmpfs.
+    spares: Option<Arc<Spares>>,
+}
+
+/// How many empty call directories are kept, at most: beyond what the
+/// concurrency limit lets run at once, a burst's directories are removed.
+const SPARES: usize = 64;
+
+/// Empty call directories kept for later calls (see the module
+/// documentation).
+#[derive(Debug)]
+struct Spares {
+    directories: Mutex<Vec<PathBuf>>,
+    /// Our effective user id: a kept directory must still be ours.
+    owner: u32,
+    /// The size of an empty directory there: 0, or two entries' worth
+    /// (`.` and `..`) since Linux 6.6.
+    empty_size: u64,
+}
+
+impl Spares {
+    /// Spares for the private directory `dir`, just created, if it is on a
+    /// tmpfs; being empty, it gives the size of an empty directory.
+    fn for_directory(dir: &Path) -> Option<Spares> {
+        if !on_tmpfs(dir) {
+            return None;
+        }
+        Some(Spares {
+            directories: Mutex::new(Vec::new()),
+            owner: rustix::process::geteuid().as_raw(),
+            empty_size: std::fs::symlink_metadata(dir).ok()?.len(),
+        })
+    }
+
+    fn take(&self) -> Option<PathBuf> {
+        self.directories
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .pop()
+    }
+
+    /// Keeps `directory` if it is empty, ours and private, and there is
+    /// room; says whether it was kept. On a tmpfs a directory's size counts
+    /// its entries, so one `stat` tells all.
+    fn keep(&self, directory: &Path) -> bool {
+        let Ok(m) = std::fs::symlink_metadata(directory) else {
+            return false;
+        };
+        if !(m.is_dir()
+            && m.len() == self.empty_size
+            && m.mode() & 0o7777 == 0o700
+            && m.uid() == self.owner)
+        {
+            return false;
+        }
+        let mut directories = self.directories.lock().unwrap_or_else(|p| p.into_inner());
+        if directories.len() >= SPARES {
+            return false;
+        }
+        directories.push(directory.to_path_buf());
+        true
+    }
+
+    /// Removes the kept directories (at the end of the runner).
+    fn remove_all(&self) {
+        for directory in self
+            .directories
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .drain(..)
+        {
+            let _ = std::fs::remove_dir(directory);
+        }
+    }
+}
+
+/// Whether `dir` is on a tmpfs (not a ramfs, whose directories have no
+/// size to tell that they are empty).
+fn on_tmpfs(dir: &Path) -> bool {
+    magic(dir) == Some(TMPFS_MAGIC)
+}
+
+const TMPFS_MAGIC: i64 = 0x0102_1994;
+
+/// The type of the file system `dir` is on (`statfs`'s `f_type`).
+fn magic(dir: &Path) -> Option<i64> {
+    // `f_type` is not an i64 on every architecture.
+    #[allow(clippy::unnecessary_cast)]
+    Some(rustix::fs::statfs(dir).ok()?.f_type as i64)
 }
 
 impl Drop for PrivateDir {
     fn drop(&mut self) {
         if let Ok(current) = self.current.get_mut() {
             if let Some(dir) = current.take() {
-                let _ = std::fs::remove_dir(dir);
+                if let Some(spares) = &dir.spares {
+                    spares.remove_all();
+                }
+                let _ = std::fs::remove_dir(dir.path);
             }
         }
     }
@@ -197,8 +310,8 @@ fn random_u32() -> u32 {
     }
 }
 
-/// The input, output and error files of one call, removed with their
-/// directory on drop.
+/// The input, output and error files of one call, removed on drop, and
+/// their directory, removed or kept for a later call.
 #[derive(Debug)]
 pub struct CallFiles {
     pub input: PathBuf,
@@ -206,10 +319,22 @@ pub struct CallFiles {
     pub error: PathBuf,
     /// The call's own directory.
     pub directory: PathBuf,
+    /// Where the directory goes if it is left empty, on a tmpfs.
+    spares: Option<Arc<Spares>>,
 }
 
 impl CallFiles {
-    fn create_input(&self) -> Result<File, CallError> {
+    fn new(directory: PathBuf, spares: Option<Arc<Spares>>) -> CallFiles {
+        CallFiles {
+            input: directory.join("input"),
+            output: directory.join("output"),
+            error: directory.join("error"),
+            directory,
+            spares,
+        }
+    }
+
+    fn create_input(&self) -> io::Result<File> {
         OpenOptions::new()
             .read(true)
             .write(true)
@@ -217,7 +342,33 @@ impl CallFiles {
             .mode(0o600)
             .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
             .open(&self.input)
-            .map_err(|e| cannot_create(&self.input, &e))
+    }
+
+    /// With the input file created (or not), writes `input` into it and
+    /// creates the two others.
+    fn with_input(
+        self,
+        input_file: io::Result<File>,
+        input: &[u8],
+    ) -> Result<(CallFiles, File), CallError> {
+        let input_file = input_file.map_err(|e| cannot_create(&self.input, &e))?;
+        // At offset 0 without moving the file's offset, which stays at the
+        // start for the command reading it as its standard input.
+        input_file.write_all_at(input, 0).map_err(|e| {
+            CallError::new(
+                ErrorKind::Io,
+                format!("cannot write the input file {}: {e}", self.input.display()),
+            )
+        })?;
+        create_empty(&self.output)?;
+        create_empty(&self.error)?;
+        Ok((self, input_file))
+    }
+
+    /// Removes the files and the directory, which is not kept.
+    fn give_up_directory(mut self) {
+        self.spares = None;
+        drop(self);
     }
 }
 
@@ -239,12 +390,19 @@ fn cannot_create(path: &Path, e: &io::Error) -> CallError {
 
 impl Drop for CallFiles {
     fn drop(&mut self) {
-        // The three files and the directory, by name: the common case in
-        // four system calls. A command that left more (or replaced a file
-        // by a directory) gets the full walk, which does not follow
-        // symbolic links it may have left.
+        // The three files by name, then the directory, kept (a `stat`) or
+        // removed: the common case in four system calls. A command that
+        // left more (or replaced a file by a directory) gets the full
+        // walk, which does not follow symbolic links it may have left.
         for file in [&self.input, &self.output, &self.error] {
             let _ = std::fs::remove_file(file);
+        }
+        if self
+            .spares
+            .as_ref()
+            .is_some_and(|spares| spares.keep(&self.directory))
+        {
+            return;
         }
         if std::fs::remove_dir(&self.directory).is_err() {
             let _ = std::fs::remove_dir_all(&self.directory);
@@ -259,9 +417,8 @@ impl Drop for CallFiles {
 /// wait for the disk), and the inputs, which may hold secrets, reach the
 /// disk.
 pub fn memory_backed(dir: &Path) -> Option<bool> {
-    const TMPFS_MAGIC: i64 = 0x0102_1994;
     const RAMFS_MAGIC: i64 = 0x8584_58f6;
-    let kind = rustix::fs::statfs(dir).ok()?.f_type as i64;
+    let kind = magic(dir)?;
     Some(kind == TMPFS_MAGIC || kind == RAMFS_MAGIC)
 }
 
@@ -455,6 +612,54 @@ mod tests {
         assert!(!d.exists());
     }
 
+    /// On a tmpfs, a call's directory left empty is the next call's; one
+    /// the command left something in, or opened to others, is removed; a
+    /// kept one that has gone is replaced; the runner's end removes them.
+    #[test]
+    fn empty_call_directories_are_kept_on_a_tmpfs() {
+        let shm = Path::new("/dev/shm");
+        if !on_tmpfs(shm) {
+            eprintln!("skipped: /dev/shm is not a tmpfs here");
+            return;
+        }
+        let parent = tempfile::tempdir_in(shm).unwrap();
+        let dir = PrivateDir::new(parent.path());
+        let (first, _) = dir.create(b"1").unwrap();
+        let kept = first.directory.clone();
+        drop(first);
+        assert!(kept.exists(), "an empty directory is kept");
+        assert_eq!(std::fs::read_dir(&kept).unwrap().count(), 0);
+
+        let (second, _) = dir.create(b"2").unwrap();
+        assert_eq!(second.directory, kept, "and taken by the next call");
+        assert_eq!(std::fs::read(&second.input).unwrap(), b"2");
+        assert_eq!(std::fs::metadata(&second.output).unwrap().len(), 0);
+        // What the command wrote next to its files goes, with the directory.
+        std::fs::write(second.output.with_extension("tmp"), "x").unwrap();
+        drop(second);
+        assert!(!kept.exists());
+
+        let (third, _) = dir.create(b"3").unwrap();
+        let opened = third.directory.clone();
+        std::fs::set_permissions(&opened, std::fs::Permissions::from_mode(0o755)).unwrap();
+        drop(third);
+        assert!(!opened.exists(), "a directory opened to others is not kept");
+
+        let (fourth, _) = dir.create(b"4").unwrap();
+        let gone = fourth.directory.clone();
+        drop(fourth);
+        std::fs::remove_dir(&gone).unwrap();
+        let (fifth, _) = dir.create(b"5").unwrap();
+        assert_ne!(fifth.directory, gone);
+        assert_eq!(std::fs::read(&fifth.input).unwrap(), b"5");
+        let last = fifth.directory.clone();
+        let private = last.parent().unwrap().to_path_buf();
+        drop(fifth);
+        assert!(last.exists());
+        drop(dir);
+        assert!(!private.exists(), "the runner's end removes what it kept");
+    }
+
     #[test]
     fn directories_of_dead_processes_are_swept() {
         let parent = tempfile::tempdir().unwrap();
@@ -489,7 +694,7 @@ mod tests {
         let (first, _) = dir.create(b"x").unwrap();
         let d = first.directory.parent().unwrap().to_path_buf();
         drop(first);
-        std::fs::remove_dir(&d).unwrap();
+        std::fs::remove_dir_all(&d).unwrap();
         let (second, _) = dir.create(b"y").unwrap();
         assert!(second.input.exists());
     }

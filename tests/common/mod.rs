@@ -47,18 +47,10 @@ impl Scratch {
         self.dir.path().join("state")
     }
 
-    /// Files left in the module's temp directory (in its private subdirs).
+    /// Files left in the module's temp directory (in its private subdirs;
+    /// the empty call directories it keeps on a tmpfs hold nothing).
     pub fn leftover_temp_files(&self) -> Vec<PathBuf> {
-        let mut out = Vec::new();
-        let Ok(entries) = std::fs::read_dir(self.temp_dir()) else {
-            return out;
-        };
-        for entry in entries.flatten() {
-            if let Ok(inner) = std::fs::read_dir(entry.path()) {
-                out.extend(inner.flatten().map(|e| e.path()));
-            }
-        }
-        out
+        files_under(&self.temp_dir())
     }
 
     /// Parameters with `module_name`, the scratch temp and state
@@ -147,4 +139,21 @@ pub fn eventually(limit: Duration, mut condition: impl FnMut() -> bool) -> bool 
         std::thread::sleep(Duration::from_millis(20));
     }
     condition()
+}
+
+/// The files under `dir`, at any depth, without following symbolic links
+/// (which are listed): what a directory holds once its empty directories
+/// are left out.
+pub fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return out;
+    };
+    for entry in entries.flatten() {
+        match entry.file_type() {
+            Ok(kind) if kind.is_dir() => out.extend(files_under(&entry.path())),
+            _ => out.push(entry.path()),
+        }
+    }
+    out
 }

@@ -8,7 +8,7 @@ use std::time::Duration;
 use mesos_command_modules::runner::tempfiles::memory_backed;
 use mesos_command_modules::{Answer, ErrorKind, Method};
 
-use crate::common::fixture;
+use crate::common::{files_under, fixture};
 use crate::harness::{clear_logs, logged, skip, Scenario};
 use crate::kills::{error, LABELS, LABELS_COMMAND, LABELS_DOC, LABELS_TIMEOUT};
 
@@ -104,7 +104,7 @@ fn a_full_temp_directory_is_a_clear_error() {
         .map(|e| e.path())
         .collect();
     assert_eq!(private.len(), 1, "only the private directory");
-    assert_eq!(std::fs::read_dir(&private[0]).unwrap().count(), 0);
+    assert_eq!(files_under(&private[0]), Vec::<std::path::PathBuf>::new());
     let out = sc.call(&hook, LABELS, &fixture(LABELS_DOC));
     assert_eq!(out.answer, Answer::Value(r#"{"labels":[]}"#.to_string()));
     // The command cannot write its answer on a full file system: its own
@@ -126,7 +126,7 @@ echo '{"labels":[]}' > "$2" || { echo "no space for the answer" > /dev/stderr; e
             filler.display()
         )
     );
-    assert_eq!(std::fs::read_dir(&private[0]).unwrap().count(), 0);
+    assert_eq!(files_under(&private[0]), Vec::<std::path::PathBuf>::new());
     drop(hook);
     sc.finish();
 }
