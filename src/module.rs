@@ -297,6 +297,13 @@ impl Module {
             // the answer is delivered, not before.
             Ok(outcome) => {
                 done(outcome);
+                if !cleanup.is_empty() {
+                    // Where the scheduler runs the thread `done` woke on
+                    // this CPU (a VM packing its threads on few vCPUs), that
+                    // thread would wait for the release below before it
+                    // could take the answer: it goes first.
+                    std::thread::yield_now();
+                }
                 drop(cleanup);
             }
             Err(panic) => {

@@ -147,6 +147,13 @@ pub struct Cleanup {
     files: Option<CallFiles>,
 }
 
+impl Cleanup {
+    /// Whether there is nothing to release.
+    pub fn is_empty(&self) -> bool {
+        self.tree.is_none() && self.files.is_none()
+    }
+}
+
 impl Drop for Cleanup {
     fn drop(&mut self) {
         if let Some(tree) = self.tree.take() {
