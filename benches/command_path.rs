@@ -41,7 +41,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::{mpsc, Arc};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 #[path = "command_path/big_agent.rs"]
 mod big_agent;
@@ -582,6 +582,15 @@ fn timed(f: impl FnOnce()) -> f64 {
     let started = Instant::now();
     f();
     started.elapsed().as_secs_f64() * 1e6
+}
+
+/// Waits until the module's runtime has nothing left to do (a call's
+/// release after its answer), for at most a second.
+fn settle() {
+    let until = Instant::now() + Duration::from_secs(1);
+    while mesos_command_modules::runtime::work_in_progress() > 0 && Instant::now() < until {
+        std::thread::yield_now();
+    }
 }
 
 /// Median of microsecond samples.
