@@ -380,7 +380,9 @@ pub fn simulate(
     for dir in &driven.state_directories {
         leftovers.extend(files_under(dir, 1));
     }
-    leftovers.extend(files_under(&temp, 2));
+    // The temp directory holds private directories, which hold a
+    // directory per call.
+    leftovers.extend(files_under(&temp, 3));
     Ok(Report {
         records: recorder.take_records(),
         summary: driven.summary,
