@@ -86,7 +86,18 @@ fn text(bytes: &[u8]) -> String {
 }
 
 fn call(s: &Scratch, manifest: &Path, module: &str, method: &str, input: &Path) -> Output {
-    call_with(s, manifest, module, method, input, &[])
+    // The oversubscription estimator keeps its samples there, not in the
+    // machine's temp directory.
+    let state = s.path().join("oversubscription-state");
+    let state = state.display().to_string();
+    call_with(
+        s,
+        manifest,
+        module,
+        method,
+        input,
+        &[("OVERSUBSCRIPTION_STATE_DIR", &state)],
+    )
 }
 
 fn call_with(
