@@ -109,12 +109,12 @@ impl PrivateDir {
         Err(last_error.unwrap_or_else(|| io::Error::other("no free directory name")))
     }
 
-    /// Creates the directory of one call in the private directory. The
-    /// private directory is known to exist and be ours once created: it is
-    /// not looked at again per call (two system calls), only made anew
-    /// when the call's `mkdir` finds it gone. The error names the call's
-    /// directory, or `None` for the private one.
-    fn call_directory(&self) -> Result<(PathBuf, Current), (Option<PathBuf>, io::Error)> {
+    /// Creates the directory of one call in the private directory, for
+    /// its files. The private directory is known to exist and be ours once
+    /// created: it is not looked at again per call (two system calls),
+    /// only made anew when the call's `mkdir` finds it gone. The error
+    /// names the call's directory, or `None` for the private one.
+    fn call_directory(&self) -> Result<CallFiles, (Option<PathBuf>, io::Error)> {
         let mut stale = None;
         loop {
             let dir = self.directory(stale.as_deref()).map_err(|e| (None, e))?;
@@ -124,7 +124,7 @@ impl PrivateDir {
                 self.salt ^ (n as u32).rotate_left(16)
             ));
             match std::fs::DirBuilder::new().mode(0o700).create(&call) {
-                Ok(()) => return Ok((call, dir)),
+                Ok(()) => return Ok(CallFiles::new(call, dir.spares)),
                 Err(e) if e.kind() == io::ErrorKind::NotFound && stale.is_none() => {
                     stale = Some(dir.path)
                 }
@@ -134,14 +134,17 @@ impl PrivateDir {
     }
 
     /// A kept call directory of the current private directory, if any.
-    fn spare(&self) -> Option<(PathBuf, Current)> {
-        let current = self
-            .current
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()?;
-        let spare = current.spares.as_ref()?.take()?;
-        Some((spare, current))
+    fn spare(&self) -> Option<(PathBuf, Arc<Spares>)> {
+        let spares = Arc::clone(
+            self.current
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .as_ref()?
+                .spares
+                .as_ref()?,
+        );
+        let spare = spares.take()?;
+        Some((spare, spares))
     }
 
     /// Creates the files of one call and writes `input` into the input
@@ -150,14 +153,14 @@ impl PrivateDir {
     pub fn create(&self, input: &[u8]) -> Result<(CallFiles, File), CallError> {
         // A kept directory that is gone (a tmp cleaner removes old empty
         // directories) is forgotten: the call takes another.
-        while let Some((call, current)) = self.spare() {
-            let files = CallFiles::new(call, current.spares);
+        while let Some((call, spares)) = self.spare() {
+            let files = CallFiles::new(call, Some(spares));
             match files.create_input() {
                 Err(e) if e.kind() == io::ErrorKind::NotFound => files.give_up_directory(),
                 input_file => return files.with_input(input_file, input),
             }
         }
-        let (call, current) = self.call_directory().map_err(|(path, e)| {
+        let files = self.call_directory().map_err(|(path, e)| {
             CallError::new(
                 ErrorKind::Io,
                 match path {
@@ -171,7 +174,6 @@ impl PrivateDir {
                 },
             )
         })?;
-        let files = CallFiles::new(call, current.spares);
         let input_file = files.create_input();
         files.with_input(input_file, input)
     }
@@ -193,7 +195,9 @@ const SPARES: usize = 64;
 /// documentation).
 #[derive(Debug)]
 struct Spares {
-    directories: Mutex<Vec<PathBuf>>,
+    /// `None` once the runner has ended: a call finishing after that
+    /// removes its directory.
+    directories: Mutex<Option<Vec<PathBuf>>>,
     /// Our effective user id: a kept directory must still be ours.
     owner: u32,
     /// The size of an empty directory there: 0, or two entries' worth
@@ -209,7 +213,7 @@ impl Spares {
             return None;
         }
         Some(Spares {
-            directories: Mutex::new(Vec::new()),
+            directories: Mutex::new(Some(Vec::new())),
             owner: rustix::process::geteuid().as_raw(),
             empty_size: std::fs::symlink_metadata(dir).ok()?.len(),
         })
@@ -219,6 +223,7 @@ impl Spares {
         self.directories
             .lock()
             .unwrap_or_else(|p| p.into_inner())
+            .as_mut()?
             .pop()
     }
 
@@ -237,21 +242,24 @@ impl Spares {
             return false;
         }
         let mut directories = self.directories.lock().unwrap_or_else(|p| p.into_inner());
-        if directories.len() >= SPARES {
-            return false;
+        match directories.as_mut() {
+            Some(kept) if kept.len() < SPARES => {
+                kept.push(directory.to_path_buf());
+                true
+            }
+            _ => false,
         }
-        directories.push(directory.to_path_buf());
-        true
     }
 
-    /// Removes the kept directories (at the end of the runner).
+    /// Removes the kept directories and keeps no more (at the end of the
+    /// runner).
     fn remove_all(&self) {
-        for directory in self
+        let kept = self
             .directories
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .drain(..)
-        {
+            .take();
+        for directory in kept.into_iter().flatten() {
             let _ = std::fs::remove_dir(directory);
         }
     }
@@ -658,6 +666,22 @@ mod tests {
         assert!(last.exists());
         drop(dir);
         assert!(!private.exists(), "the runner's end removes what it kept");
+
+        // A call that ends after its runner keeps nothing.
+        let dir = PrivateDir::new(parent.path());
+        let (late, _) = dir.create(b"6").unwrap();
+        let (call, private) = (
+            late.directory.clone(),
+            late.directory.parent().unwrap().to_path_buf(),
+        );
+        drop(dir);
+        drop(late);
+        assert!(
+            !call.exists(),
+            "a directory released after the end is removed"
+        );
+        // (The private directory goes with the sweep of the next start.)
+        let _ = std::fs::remove_dir(&private);
     }
 
     #[test]
