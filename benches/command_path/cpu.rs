@@ -12,58 +12,59 @@ use super::{
 };
 
 /// The floor of the script protocol: what any module that follows it must
-/// do per call, done the cheapest way and synchronously. A call directory
-/// holding the input file (written), the output and error files (created
-/// empty); the command spawned with the input as its standard input and
-/// its stdout and stderr piped, waited for on this thread; the pipes and
-/// the output file read; the files and the directory removed. No cgroup,
-/// no deadline, no validation, no second thread: a lower bound for the
-/// core's call, measured on the same file system.
+/// do per call, done the cheapest way and synchronously. One call
+/// directory, made once, whose files serve every call: the input file
+/// opened (emptied) and written, the command spawned with it as its
+/// standard input and its stdout and stderr piped, waited for on this
+/// thread; the pipes and the output file read, and the output emptied for
+/// the next call. No cgroup, no deadline, no validation, no second thread,
+/// no check of what the command left: a lower bound for the core's call,
+/// measured on the same file system.
 struct ProtocolFloor {
     program: PathBuf,
-    dir: PathBuf,
-    calls: std::cell::Cell<u64>,
+    files: [PathBuf; 3],
 }
 
 impl ProtocolFloor {
     fn new(dir: &Path, program: &Path) -> ProtocolFloor {
-        let dir = dir.join("protocol-floor");
-        std::fs::create_dir_all(&dir).expect("mkdir protocol floor");
+        use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+        let call = dir.join("protocol-floor");
+        std::fs::DirBuilder::new()
+            .mode(0o700)
+            .recursive(true)
+            .create(&call)
+            .expect("mkdir protocol floor");
+        let files = ["input", "output", "error"].map(|f| call.join(f));
+        for file in &files {
+            std::fs::OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(true)
+                .mode(0o600)
+                .open(file)
+                .expect("call file");
+        }
         ProtocolFloor {
             program: program.to_path_buf(),
-            dir,
-            calls: std::cell::Cell::new(0),
+            files,
         }
     }
 
     fn run(&self) {
         use std::io::Read;
-        use std::os::unix::fs::{DirBuilderExt, FileExt, OpenOptionsExt};
-        let n = self.calls.get();
-        self.calls.set(n + 1);
-        let call = self.dir.join(format!("{n:08}"));
-        std::fs::DirBuilder::new()
-            .mode(0o700)
-            .create(&call)
-            .expect("call directory");
-        let [input, output, error] = ["input", "output", "error"].map(|f| call.join(f));
-        let create = |path: &Path| {
-            std::fs::OpenOptions::new()
-                .read(true)
-                .write(true)
-                .create_new(true)
-                .mode(0o600)
-                .open(path)
-                .expect("call file")
-        };
-        let stdin = create(&input);
+        use std::os::unix::fs::FileExt;
+        let [input, output, error] = &self.files;
+        let stdin = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .truncate(true)
+            .open(input)
+            .expect("input file");
         stdin
             .write_all_at(br#"{"container_id":{"value":"bench-usage"}}"#, 0)
             .expect("input");
-        create(&output);
-        create(&error);
         let mut child = Command::new(&self.program)
-            .args([&input, &output, &error])
+            .args([input, output, error])
             .stdin(stdin)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -78,12 +79,15 @@ impl ProtocolFloor {
         if let Some(mut stderr) = child.stderr.take() {
             stderr.read_to_end(&mut captured).expect("stderr");
         }
-        let answer = std::fs::read(&output).expect("output");
+        let mut answer = Vec::new();
+        let mut file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(output)
+            .expect("output file");
+        file.read_to_end(&mut answer).expect("output");
         assert!(!answer.is_empty(), "the floor's command wrote no output");
-        for file in [&input, &output, &error] {
-            std::fs::remove_file(file).expect("remove call file");
-        }
-        std::fs::remove_dir(&call).expect("remove call directory");
+        file.set_len(0).expect("empty the output");
     }
 }
 

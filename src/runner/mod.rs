@@ -208,7 +208,7 @@ impl Runner {
         &self,
         program: &Path,
         display: &str,
-        stdin: std::fs::File,
+        stdin: &std::fs::File,
         env: &[(&str, &str)],
     ) -> std::io::Result<(Tree, Pipes)> {
         self.spawn_tree(program, &[], stdin, env, display)
@@ -220,7 +220,7 @@ impl Runner {
         &self,
         program: &Path,
         args: &[&Path],
-        stdin: std::fs::File,
+        stdin: &std::fs::File,
         env: &[(&str, &str)],
         display: &str,
     ) -> std::io::Result<(Tree, Pipes)> {
@@ -284,12 +284,12 @@ impl Runner {
         let timeout = invocation.timeout.saturating_sub(invocation.queued);
         // Whatever the command does, the run returns by then.
         let bound = tokio::time::Instant::now() + timeout + self.kill_grace + KILL_MARGIN;
-        let (files, stdin) = self.files.create(invocation.input)?;
+        let mut files = self.files.create(invocation.input)?;
         let (mut tree, pipes) = self
             .spawn_tree(
                 invocation.program,
                 &[&files.input, &files.output, &files.error],
-                stdin,
+                files.stdin(),
                 invocation.env,
                 display,
             )
@@ -359,9 +359,13 @@ impl Runner {
             ),
         })?;
 
+        // Nothing the command started is left: its files may serve a later
+        // call.
+        files.set_reusable(tree.nothing_left());
         let result = match Ending::from(ending.status) {
             Ending::Code(0) => {
-                let content = read_command_file(&files.output, "output", self.max_output_bytes)
+                let content = files
+                    .read_output(self.max_output_bytes)
                     .map_err(|e| e.context(format!("Command \"{display}\"")))?;
                 if content.truncated {
                     return Err(CallError::new(

@@ -59,14 +59,14 @@ impl Process {
     pub fn spawn(
         program: &Path,
         args: &[&Path],
-        stdin: File,
+        stdin: &File,
         env: &[(&str, &str)],
         cgroup: Option<&CallCgroup>,
     ) -> io::Result<(Process, Pipes)> {
         let spawned = super::spawn::spawn(
             program,
             args,
-            &stdin,
+            stdin,
             env,
             cgroup.map_or(super::spawn::Placement::Stay, CallCgroup::placement),
         )?;
@@ -172,6 +172,11 @@ impl Process {
         let status = wait_for(self.pid)?;
         self.status = Some(status);
         Ok(status)
+    }
+
+    /// Whether the process was reaped.
+    pub fn is_reaped(&self) -> bool {
+        self.status.is_some()
     }
 
     /// Sends `signal` to every process of the command's group. Does nothing

@@ -3,13 +3,21 @@
 //! They live in a private directory (mode 0700, created once per process)
 //! because the input may carry secrets (environment values, task data).
 //! Each call gets its own subdirectory (mode 0700) holding its files, each
-//! created with `O_EXCL` and mode 0600; the files are removed when
-//! [`CallFiles`] is dropped, which covers success, error, timeout and
-//! panic, and the subdirectory with whatever else the command wrote there
-//! (`"$2.tmp"`). A subdirectory found empty and still private, on a tmpfs
-//! (where an empty directory says so in its size), is kept for a later
-//! call instead: its `mkdir` and `rmdir` cost about as much as creating and
-//! removing one of the three files (4-5 µs each on the README's VM).
+//! created with `O_EXCL` and mode 0600; when [`CallFiles`] is dropped,
+//! which covers success, error, timeout and panic, the files are removed,
+//! and the subdirectory with whatever else the command wrote there
+//! (`"$2.tmp"`).
+//!
+//! On a tmpfs, a call whose command is known to have left nothing running
+//! (its cgroup found empty) and that left its directory as it found it
+//! keeps the directory and its three files, emptied, for a later call:
+//! creating and removing a file there costs an inode each time (4-7 µs per
+//! system call on the README's VM), emptying one a truncation. The input
+//! is emptied too, so that no input outlives its call. What the directory
+//! holds is checked with one `stat` per name (a tmpfs counts a directory's
+//! entries in its size); anything unexpected (a file more, one replaced,
+//! linked elsewhere or opened to others, an error written) and the
+//! directory is removed instead.
 //!
 //! The private directory's name carries its creator's owner tag (see
 //! `owner.rs`): a new runner removes the directories of processes that died
@@ -113,8 +121,9 @@ impl PrivateDir {
     /// its files. The private directory is known to exist and be ours once
     /// created: it is not looked at again per call (two system calls),
     /// only made anew when the call's `mkdir` finds it gone. The error
-    /// names the call's directory, or `None` for the private one.
-    fn call_directory(&self) -> Result<CallFiles, (Option<PathBuf>, io::Error)> {
+    /// names the call's directory, or `None` for the private one. Returns
+    /// the call's directory and the private one it is in.
+    fn call_directory(&self) -> Result<(PathBuf, Current), (Option<PathBuf>, io::Error)> {
         let mut stale = None;
         loop {
             let dir = self.directory(stale.as_deref()).map_err(|e| (None, e))?;
@@ -124,7 +133,7 @@ impl PrivateDir {
                 self.salt ^ (n as u32).rotate_left(16)
             ));
             match std::fs::DirBuilder::new().mode(0o700).create(&call) {
-                Ok(()) => return Ok(CallFiles::new(call, dir.spares)),
+                Ok(()) => return Ok((call, dir)),
                 Err(e) if e.kind() == io::ErrorKind::NotFound && stale.is_none() => {
                     stale = Some(dir.path)
                 }
@@ -134,7 +143,7 @@ impl PrivateDir {
     }
 
     /// A kept call directory of the current private directory, if any.
-    fn spare(&self) -> Option<(PathBuf, Arc<Spares>)> {
+    fn spare(&self) -> Option<(Kept, Arc<Spares>)> {
         let spares = Arc::clone(
             self.current
                 .lock()
@@ -148,19 +157,18 @@ impl PrivateDir {
     }
 
     /// Creates the files of one call and writes `input` into the input
-    /// file; returns them with the input file open at its start, to be the
-    /// command's standard input.
-    pub fn create(&self, input: &[u8]) -> Result<(CallFiles, File), CallError> {
-        // A kept directory that is gone (a tmp cleaner removes old empty
-        // directories) is forgotten: the call takes another.
-        while let Some((call, spares)) = self.spare() {
-            let files = CallFiles::new(call, Some(spares));
-            match files.create_input() {
-                Err(e) if e.kind() == io::ErrorKind::NotFound => files.give_up_directory(),
-                input_file => return files.with_input(input_file, input),
+    /// file, which stays open at its start, to be the command's standard
+    /// input ([`CallFiles::stdin`]).
+    pub fn create(&self, input: &[u8]) -> Result<CallFiles, CallError> {
+        // A kept directory that cannot be used again (a tmp cleaner removes
+        // old files) is removed: the call takes another.
+        while let Some((kept, spares)) = self.spare() {
+            if let Ok(files) = CallFiles::reuse(&kept, &spares, input) {
+                return Ok(files);
             }
+            let _ = std::fs::remove_dir_all(&kept.directory);
         }
-        let files = self.call_directory().map_err(|(path, e)| {
+        let (call, private) = self.call_directory().map_err(|(path, e)| {
             CallError::new(
                 ErrorKind::Io,
                 match path {
@@ -174,8 +182,7 @@ impl PrivateDir {
                 },
             )
         })?;
-        let input_file = files.create_input();
-        files.with_input(input_file, input)
+        CallFiles::fresh(call, private.spares, input)
     }
 }
 
@@ -187,39 +194,55 @@ struct Current {
     spares: Option<Arc<Spares>>,
 }
 
-/// How many empty call directories are kept, at most: beyond what the
+/// How many call directories are kept, at most: beyond what the
 /// concurrency limit lets run at once, a burst's directories are removed.
 const SPARES: usize = 64;
 
-/// Empty call directories kept for later calls (see the module
-/// documentation).
+/// A call directory kept for a later call, with its three files, empty.
+#[derive(Debug)]
+struct Kept {
+    directory: PathBuf,
+    /// The input file's inode: the one the next call writes and empties.
+    input_inode: u64,
+}
+
+/// Call directories kept for later calls (see the module documentation).
 #[derive(Debug)]
 struct Spares {
     /// `None` once the runner has ended: a call finishing after that
     /// removes its directory.
-    directories: Mutex<Option<Vec<PathBuf>>>,
-    /// Our effective user id: a kept directory must still be ours.
+    directories: Mutex<Option<Vec<Kept>>>,
+    /// Our effective user id: a kept directory and its files must still be
+    /// ours.
     owner: u32,
-    /// The size of an empty directory there: 0, or two entries' worth
-    /// (`.` and `..`) since Linux 6.6.
-    empty_size: u64,
+    /// The size of a directory holding the three files there (a tmpfs
+    /// counts a directory's entries in its size).
+    full_size: u64,
 }
 
 impl Spares {
     /// Spares for the private directory `dir`, just created, if it is on a
-    /// tmpfs; being empty, it gives the size of an empty directory.
+    /// tmpfs. The size of a call directory holding its three files is
+    /// measured there once, on a directory made for it.
     fn for_directory(dir: &Path) -> Option<Spares> {
         if !on_tmpfs(dir) {
             return None;
         }
+        let probe = dir.join("size");
+        std::fs::DirBuilder::new().mode(0o700).create(&probe).ok()?;
+        let created = FILES
+            .iter()
+            .all(|name| create_empty(&probe.join(name)).is_ok());
+        let full_size = std::fs::symlink_metadata(&probe).map(|m| m.len());
+        let _ = std::fs::remove_dir_all(&probe);
         Some(Spares {
             directories: Mutex::new(Some(Vec::new())),
             owner: rustix::process::geteuid().as_raw(),
-            empty_size: std::fs::symlink_metadata(dir).ok()?.len(),
+            full_size: full_size.ok().filter(|_| created)?,
         })
     }
 
-    fn take(&self) -> Option<PathBuf> {
+    fn take(&self) -> Option<Kept> {
         self.directories
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -227,28 +250,28 @@ impl Spares {
             .pop()
     }
 
-    /// Keeps `directory` if it is empty, ours and private, and there is
-    /// room; says whether it was kept. On a tmpfs a directory's size counts
-    /// its entries, so one `stat` tells all.
-    fn keep(&self, directory: &Path) -> bool {
-        let Ok(m) = std::fs::symlink_metadata(directory) else {
-            return false;
-        };
-        if !(m.is_dir()
-            && m.len() == self.empty_size
-            && m.mode() & 0o7777 == 0o700
-            && m.uid() == self.owner)
-        {
-            return false;
-        }
+    /// Keeps `kept` if there is room and the runner has not ended; says
+    /// whether it was kept.
+    fn keep(&self, kept: Kept) -> bool {
         let mut directories = self.directories.lock().unwrap_or_else(|p| p.into_inner());
         match directories.as_mut() {
-            Some(kept) if kept.len() < SPARES => {
-                kept.push(directory.to_path_buf());
+            Some(all) if all.len() < SPARES => {
+                all.push(kept);
                 true
             }
             _ => false,
         }
+    }
+
+    /// Whether `m`, found at one of a kept directory's names, is one of its
+    /// files as a later call may take it: a regular file of ours, private,
+    /// empty, and linked nowhere else.
+    fn is_empty_file(&self, m: &rustix::fs::Stat) -> bool {
+        rustix::fs::FileType::from_raw_mode(m.st_mode) == rustix::fs::FileType::RegularFile
+            && m.st_size == 0
+            && m.st_nlink == 1
+            && m.st_uid == self.owner
+            && m.st_mode & 0o7777 == 0o600
     }
 
     /// Removes the kept directories and keeps no more (at the end of the
@@ -259,8 +282,8 @@ impl Spares {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .take();
-        for directory in kept.into_iter().flatten() {
-            let _ = std::fs::remove_dir(directory);
+        for kept in kept.into_iter().flatten() {
+            let _ = std::fs::remove_dir_all(kept.directory);
         }
     }
 }
@@ -317,8 +340,11 @@ fn random_u32() -> u32 {
     }
 }
 
-/// The input, output and error files of one call, removed on drop, and
-/// their directory, removed or kept for a later call.
+/// The names of a call's files in its directory, in argument order.
+const FILES: [&str; 3] = ["input", "output", "error"];
+
+/// The input, output and error files of one call, and their directory:
+/// removed on drop, or emptied and kept for a later call.
 #[derive(Debug)]
 pub struct CallFiles {
     pub input: PathBuf,
@@ -326,58 +352,169 @@ pub struct CallFiles {
     pub error: PathBuf,
     /// The call's own directory.
     pub directory: PathBuf,
-    /// Where the directory goes if it is left empty, on a tmpfs.
+    /// The input file, open at its start.
+    stdin: File,
+    /// Its inode, when the directory may be kept.
+    input_inode: u64,
+    /// Where the directory goes when it may be kept, on a tmpfs.
     spares: Option<Arc<Spares>>,
+    /// Nothing the command started can reach the files any more (see
+    /// [`CallFiles::set_reusable`]).
+    reusable: bool,
+    /// The output file was read and emptied.
+    output_emptied: bool,
 }
 
 impl CallFiles {
-    fn new(directory: PathBuf, spares: Option<Arc<Spares>>) -> CallFiles {
-        CallFiles {
-            input: directory.join("input"),
-            output: directory.join("output"),
-            error: directory.join("error"),
-            directory,
-            spares,
-        }
+    fn paths(directory: &Path) -> [PathBuf; 3] {
+        FILES.map(|name| directory.join(name))
     }
 
-    fn create_input(&self) -> io::Result<File> {
-        OpenOptions::new()
+    /// The files of a new call directory: created, the input written.
+    /// Whatever fails, the directory is removed.
+    fn fresh(
+        directory: PathBuf,
+        spares: Option<Arc<Spares>>,
+        input: &[u8],
+    ) -> Result<CallFiles, CallError> {
+        let [input_path, output, error] = CallFiles::paths(&directory);
+        let created = OpenOptions::new()
             .read(true)
             .write(true)
             .create_new(true)
             .mode(0o600)
             .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
-            .open(&self.input)
+            .open(&input_path)
+            .map_err(|e| cannot_create(&input_path, &e))
+            .and_then(|stdin| {
+                write_input(&stdin, &input_path, input)?;
+                create_empty(&output)?;
+                create_empty(&error)?;
+                // Only a directory that may be kept needs the inode.
+                let inode = match &spares {
+                    Some(_) => rustix::fs::fstat(&stdin).map_or(0, |m| m.st_ino),
+                    None => 0,
+                };
+                Ok((stdin, inode))
+            });
+        match created {
+            Ok((stdin, input_inode)) => Ok(CallFiles {
+                input: input_path,
+                output,
+                error,
+                directory,
+                stdin,
+                input_inode,
+                // A directory whose inode could not be told is not kept.
+                spares: spares.filter(|_| input_inode != 0),
+                reusable: false,
+                output_emptied: false,
+            }),
+            Err(e) => {
+                remove_call_directory(&directory, &[&input_path, &output, &error]);
+                Err(e)
+            }
+        }
     }
 
-    /// With the input file created (or not), writes `input` into it and
-    /// creates the two others.
-    fn with_input(
-        self,
-        input_file: io::Result<File>,
-        input: &[u8],
-    ) -> Result<(CallFiles, File), CallError> {
-        let input_file = input_file.map_err(|e| cannot_create(&self.input, &e))?;
-        // At offset 0 without moving the file's offset, which stays at the
-        // start for the command reading it as its standard input.
-        input_file.write_all_at(input, 0).map_err(|e| {
-            CallError::new(
-                ErrorKind::Io,
-                format!("cannot write the input file {}: {e}", self.input.display()),
-            )
-        })?;
-        create_empty(&self.output)?;
-        create_empty(&self.error)?;
-        Ok((self, input_file))
+    /// The files of a kept call directory, the input written: three system
+    /// calls fewer than [`CallFiles::fresh`], and none that creates or
+    /// frees an inode. On error the caller removes the directory.
+    fn reuse(kept: &Kept, spares: &Arc<Spares>, input: &[u8]) -> Result<CallFiles, CallError> {
+        let [input_path, output, error] = CallFiles::paths(&kept.directory);
+        let stdin = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+            .open(&input_path)
+            .map_err(|e| cannot_create(&input_path, &e))?;
+        write_input(&stdin, &input_path, input)?;
+        Ok(CallFiles {
+            input: input_path,
+            output,
+            error,
+            directory: kept.directory.clone(),
+            stdin,
+            input_inode: kept.input_inode,
+            spares: Some(Arc::clone(spares)),
+            reusable: false,
+            output_emptied: false,
+        })
     }
 
-    /// Removes what is left of a kept directory found gone, which is not
-    /// kept again.
-    fn give_up_directory(mut self) {
-        self.spares = None;
-        drop(self);
+    /// The input file, at its start: the command's standard input.
+    pub fn stdin(&self) -> &File {
+        &self.stdin
     }
+
+    /// Says whether anything the command started may still reach the
+    /// files: only a command whose cgroup was found empty once it had
+    /// exited has none left (a process that left its process group could
+    /// still write the files by name, or through a descriptor). A
+    /// directory is kept for a later call only if nothing can.
+    pub fn set_reusable(&mut self, reusable: bool) {
+        self.reusable = reusable;
+    }
+
+    /// Reads at most `cap` bytes of the output file (see
+    /// [`read_command_file`]); where the directory may be kept, empties the
+    /// file after, for the next call.
+    pub fn read_output(&mut self, cap: u64) -> Result<FileContent, CallError> {
+        let owner = match &self.spares {
+            Some(spares) if self.reusable => spares.owner,
+            _ => return read_command_file(&self.output, "output", cap),
+        };
+        let (content, emptied) = read_bounded_then_empty(&self.output, cap, owner)
+            .map_err(|problem| command_file_error(&self.output, "output", problem))?;
+        self.output_emptied = emptied;
+        Ok(content)
+    }
+
+    /// Empties the files for a later call and returns the directory to
+    /// keep, if the command left it as it found it: the three files of
+    /// ours, private, linked nowhere else, the error file empty, and
+    /// nothing else. One `stat` per name and the input's truncation.
+    fn emptied_for_reuse(&self, spares: &Spares) -> Option<Kept> {
+        use rustix::fs::{statat, AtFlags, FileType, CWD};
+        let stat = |path: &Path| statat(CWD, path, AtFlags::SYMLINK_NOFOLLOW).ok();
+        // The name still holds the inode this call wrote: emptied through
+        // the descriptor, it is the one the next call opens.
+        let input = stat(&self.input)?;
+        let input_is_ours = input.st_ino == self.input_inode
+            && FileType::from_raw_mode(input.st_mode) == FileType::RegularFile
+            && input.st_nlink == 1
+            && input.st_uid == spares.owner
+            && input.st_mode & 0o7777 == 0o600;
+        if !input_is_ours || rustix::fs::ftruncate(&self.stdin, 0).is_err() {
+            return None;
+        }
+        if !self.output_emptied && !spares.is_empty_file(&stat(&self.output)?) {
+            return None;
+        }
+        if !spares.is_empty_file(&stat(&self.error)?) {
+            return None;
+        }
+        let directory = stat(&self.directory)?;
+        let only_its_files = FileType::from_raw_mode(directory.st_mode) == FileType::Directory
+            && directory.st_size as u64 == spares.full_size
+            && directory.st_mode & 0o7777 == 0o700
+            && directory.st_uid == spares.owner;
+        only_its_files.then(|| Kept {
+            directory: self.directory.clone(),
+            input_inode: self.input_inode,
+        })
+    }
+}
+
+/// Writes the input at offset 0 without moving the file's offset, which
+/// stays at the start for the command reading it as its standard input.
+fn write_input(file: &File, path: &Path, input: &[u8]) -> Result<(), CallError> {
+    file.write_all_at(input, 0).map_err(|e| {
+        CallError::new(
+            ErrorKind::Io,
+            format!("cannot write the input file {}: {e}", path.display()),
+        )
+    })
 }
 
 /// Creates an empty file of mode 0600 that must not exist yet (as
@@ -396,25 +533,31 @@ fn cannot_create(path: &Path, e: &io::Error) -> CallError {
     )
 }
 
+/// Removes a call's files by name, then its directory: the common case in
+/// four system calls. A command that left more (or replaced a file by a
+/// directory) gets the full walk, which does not follow symbolic links it
+/// may have left.
+fn remove_call_directory(directory: &Path, files: &[&Path]) {
+    for file in files {
+        let _ = std::fs::remove_file(file);
+    }
+    if std::fs::remove_dir(directory).is_err() {
+        let _ = std::fs::remove_dir_all(directory);
+    }
+}
+
 impl Drop for CallFiles {
     fn drop(&mut self) {
-        // The three files by name, then the directory, kept (a `stat`) or
-        // removed: the common case in four system calls. A command that
-        // left more (or replaced a file by a directory) gets the full
-        // walk, which does not follow symbolic links it may have left.
-        for file in [&self.input, &self.output, &self.error] {
-            let _ = std::fs::remove_file(file);
+        if self.reusable {
+            if let Some(spares) = &self.spares {
+                if let Some(kept) = self.emptied_for_reuse(spares) {
+                    if spares.keep(kept) {
+                        return;
+                    }
+                }
+            }
         }
-        if self
-            .spares
-            .as_ref()
-            .is_some_and(|spares| spares.keep(&self.directory))
-        {
-            return;
-        }
-        if std::fs::remove_dir(&self.directory).is_err() {
-            let _ = std::fs::remove_dir_all(&self.directory);
-        }
+        remove_call_directory(&self.directory, &[&self.input, &self.output, &self.error]);
     }
 }
 
@@ -482,8 +625,44 @@ pub enum Unreadable {
 /// more; never more than `cap` + 1 bytes are allocated, whatever size the
 /// file claims (a sparse file of any size costs nothing to make).
 pub fn read_bounded(path: &Path, cap: u64) -> Result<FileContent, Unreadable> {
+    let (file, metadata) = open_regular(path, false)?;
+    read_open(&file, &metadata, cap)
+}
+
+/// As [`read_bounded`], then empties the file if it is ours (`owner`),
+/// private and linked nowhere else; says whether it did. Opened for
+/// writing where it can be; else (no permission, a directory) only read,
+/// or refused, as by [`read_bounded`].
+fn read_bounded_then_empty(
+    path: &Path,
+    cap: u64,
+    owner: u32,
+) -> Result<(FileContent, bool), Unreadable> {
+    let (file, metadata, writable) = match open_regular(path, true) {
+        Ok((file, metadata)) => (file, metadata, true),
+        Err(Unreadable::Io(..)) => {
+            let (file, metadata) = open_regular(path, false)?;
+            (file, metadata, false)
+        }
+        Err(problem) => return Err(problem),
+    };
+    let emptiable = writable
+        && metadata.nlink() == 1
+        && metadata.uid() == owner
+        && metadata.mode() & 0o7777 == 0o600;
+    let content = read_open(&file, &metadata, cap)?;
+    // An output file left empty (a `null` answer) needs no truncation.
+    let already_empty = metadata.len() == 0 && content.bytes.is_empty();
+    let emptied = emptiable && (already_empty || file.set_len(0).is_ok());
+    Ok((content, emptied))
+}
+
+/// Opens `path` as [`read_bounded`] does, for writing too if `write`, and
+/// checks that it is a regular file.
+fn open_regular(path: &Path, write: bool) -> Result<(File, std::fs::Metadata), Unreadable> {
     let file = OpenOptions::new()
         .read(true)
+        .write(write)
         .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC)
         .open(path)
         .map_err(|e| match e.kind() {
@@ -508,7 +687,17 @@ pub fn read_bounded(path: &Path, cap: u64) -> Result<FileContent, Unreadable> {
             "not a regular file"
         }));
     }
-    let mut limited = file.take(cap.saturating_add(1));
+    Ok((file, metadata))
+}
+
+/// Reads at most `cap` bytes of an open regular file (see
+/// [`read_bounded`]).
+fn read_open(
+    file: &File,
+    metadata: &std::fs::Metadata,
+    cap: u64,
+) -> Result<FileContent, Unreadable> {
+    let mut limited = Read::take(file, cap.saturating_add(1));
     // One read of a byte more than the size the file claims: a regular
     // file that gives less is at its end, and `read_to_end` would have
     // asked a second time to learn it. All of it means the file grew: the
@@ -541,20 +730,22 @@ pub fn read_bounded(path: &Path, cap: u64) -> Result<FileContent, Unreadable> {
 /// a symlink (to a secret, or to /dev/zero), a FIFO that blocks a reader
 /// forever, or a huge file. See [`read_bounded`].
 pub fn read_command_file(path: &Path, what: &str, cap: u64) -> Result<FileContent, CallError> {
-    read_bounded(path, cap).map_err(|problem| {
-        let problem = match problem {
-            Unreadable::Missing => "was removed while the command ran".to_string(),
-            Unreadable::SymbolicLink => {
-                "was replaced by a symbolic link, which is not followed".to_string()
-            }
-            Unreadable::NotRegular(kind) => format!("was replaced by {kind}, which is not read"),
-            Unreadable::Io(what, e) => format!("{what}: {e}"),
-        };
-        CallError::new(
-            ErrorKind::BadOutput,
-            format!("the {what} file {} {problem}", path.display()),
-        )
-    })
+    read_bounded(path, cap).map_err(|problem| command_file_error(path, what, problem))
+}
+
+fn command_file_error(path: &Path, what: &str, problem: Unreadable) -> CallError {
+    let problem = match problem {
+        Unreadable::Missing => "was removed while the command ran".to_string(),
+        Unreadable::SymbolicLink => {
+            "was replaced by a symbolic link, which is not followed".to_string()
+        }
+        Unreadable::NotRegular(kind) => format!("was replaced by {kind}, which is not read"),
+        Unreadable::Io(what, e) => format!("{what}: {e}"),
+    };
+    CallError::new(
+        ErrorKind::BadOutput,
+        format!("the {what} file {} {problem}", path.display()),
+    )
 }
 
 #[cfg(test)]
@@ -582,7 +773,7 @@ mod tests {
     fn files_are_private_and_removed_on_drop() {
         let parent = tempfile::tempdir().unwrap();
         let dir = PrivateDir::new(parent.path());
-        let (files, _stdin) = dir.create(b"{\"a\":1}").unwrap();
+        let files = dir.create(b"{\"a\":1}").unwrap();
         let d = files.directory.parent().unwrap().to_path_buf();
         assert_eq!(
             std::fs::metadata(&d).unwrap().permissions().mode() & 0o777,
@@ -620,11 +811,12 @@ mod tests {
         assert!(!d.exists());
     }
 
-    /// On a tmpfs, a call's directory left empty is the next call's; one
-    /// the command left something in, or opened to others, is removed; a
-    /// kept one that has gone is replaced; the runner's end removes them.
+    /// On a tmpfs, a call's directory that nothing of its command can
+    /// reach any more is emptied and kept, files and all, for the next
+    /// call; one the command changed is removed; a kept one that has gone
+    /// is replaced; the runner's end removes them.
     #[test]
-    fn empty_call_directories_are_kept_on_a_tmpfs() {
+    fn call_directories_are_emptied_and_kept_on_a_tmpfs() {
         let shm = Path::new("/dev/shm");
         if !on_tmpfs(shm) {
             eprintln!("skipped: /dev/shm is not a tmpfs here");
@@ -632,34 +824,84 @@ mod tests {
         }
         let parent = tempfile::tempdir_in(shm).unwrap();
         let dir = PrivateDir::new(parent.path());
-        let (first, _) = dir.create(b"1").unwrap();
-        let kept = first.directory.clone();
+        let sizes = |d: &Path| FILES.map(|name| std::fs::metadata(d.join(name)).unwrap().len());
+        // Whatever the command may have left running could still write
+        // there: removed.
+        let first = dir.create(b"1").unwrap();
+        let call = first.directory.clone();
         drop(first);
-        assert!(kept.exists(), "an empty directory is kept");
-        assert_eq!(std::fs::read_dir(&kept).unwrap().count(), 0);
+        assert!(!call.exists(), "a directory not known safe is removed");
 
-        let (second, _) = dir.create(b"2").unwrap();
-        assert_eq!(second.directory, kept, "and taken by the next call");
-        assert_eq!(std::fs::read(&second.input).unwrap(), b"2");
-        assert_eq!(std::fs::metadata(&second.output).unwrap().len(), 0);
-        // What the command wrote next to its files goes, with the directory.
-        std::fs::write(second.output.with_extension("tmp"), "x").unwrap();
+        let mut second = dir.create(b"secret").unwrap();
+        std::fs::write(&second.output, "{\"a\":1}").unwrap();
+        second.set_reusable(true);
+        assert_eq!(second.read_output(100).unwrap().bytes, b"{\"a\":1}");
+        let kept = second.directory.clone();
         drop(second);
+        assert!(kept.exists(), "a known-safe directory is kept");
+        assert_eq!(sizes(&kept), [0, 0, 0], "its files emptied (the input too)");
+
+        let mut third = dir.create(b"3").unwrap();
+        assert_eq!(third.directory, kept, "and taken by the next call");
+        let mut stdin = String::new();
+        third.stdin().read_to_string(&mut stdin).unwrap();
+        assert_eq!(stdin, "3", "its input, read from the start");
+        // An answer of `null` leaves the output empty.
+        third.set_reusable(true);
+        assert!(third.read_output(100).unwrap().bytes.is_empty());
+        drop(third);
+        assert!(kept.exists());
+
+        // What the command wrote next to its files goes, with the directory.
+        let mut beside = dir.create(b"4").unwrap();
+        assert_eq!(beside.directory, kept);
+        std::fs::write(beside.output.with_extension("tmp"), "x").unwrap();
+        beside.set_reusable(true);
+        drop(beside);
         assert!(!kept.exists());
 
-        let (third, _) = dir.create(b"3").unwrap();
-        let opened = third.directory.clone();
-        std::fs::set_permissions(&opened, std::fs::Permissions::from_mode(0o755)).unwrap();
-        drop(third);
-        assert!(!opened.exists(), "a directory opened to others is not kept");
+        // An error file written, an input renamed away (the file moved is
+        // left as it is), an output linked elsewhere (not emptied), a
+        // directory opened to others: removed.
+        let moved = parent.path().join("moved");
+        let linked = parent.path().join("linked");
+        type Change<'a> = &'a dyn Fn(&mut CallFiles);
+        let changes: [Change<'_>; 4] = [
+            &|f| std::fs::write(&f.error, "cause").unwrap(),
+            &|f| {
+                std::fs::rename(&f.input, &moved).unwrap();
+                create_empty(&f.input).unwrap();
+            },
+            &|f| {
+                std::fs::write(&f.output, "x").unwrap();
+                std::fs::hard_link(&f.output, &linked).unwrap();
+                assert_eq!(f.read_output(100).unwrap().bytes, b"x");
+            },
+            &|f| {
+                std::fs::set_permissions(&f.directory, std::fs::Permissions::from_mode(0o755))
+                    .unwrap()
+            },
+        ];
+        for change in changes {
+            let mut files = dir.create(b"5").unwrap();
+            files.set_reusable(true);
+            change(&mut files);
+            let call = files.directory.clone();
+            drop(files);
+            assert!(!call.exists(), "{}", call.display());
+        }
+        assert_eq!(std::fs::read(&moved).unwrap(), b"5");
+        assert_eq!(std::fs::read(&linked).unwrap(), b"x");
 
-        let (fourth, _) = dir.create(b"4").unwrap();
+        let mut fourth = dir.create(b"6").unwrap();
+        fourth.set_reusable(true);
         let gone = fourth.directory.clone();
         drop(fourth);
-        std::fs::remove_dir(&gone).unwrap();
-        let (fifth, _) = dir.create(b"5").unwrap();
+        std::fs::remove_dir_all(&gone).unwrap();
+        let mut fifth = dir.create(b"7").unwrap();
         assert_ne!(fifth.directory, gone);
-        assert_eq!(std::fs::read(&fifth.input).unwrap(), b"5");
+        assert_eq!(std::fs::read(&fifth.input).unwrap(), b"7");
+        fifth.set_reusable(true);
         let last = fifth.directory.clone();
         let private = last.parent().unwrap().to_path_buf();
         drop(fifth);
@@ -669,7 +911,8 @@ mod tests {
 
         // A call that ends after its runner keeps nothing.
         let dir = PrivateDir::new(parent.path());
-        let (late, _) = dir.create(b"6").unwrap();
+        let mut late = dir.create(b"8").unwrap();
+        late.set_reusable(true);
         let (call, private) = (
             late.directory.clone(),
             late.directory.parent().unwrap().to_path_buf(),
@@ -689,7 +932,7 @@ mod tests {
         let parent = tempfile::tempdir().unwrap();
         // A live process's directory, and a foreign one, stay.
         let live = PrivateDir::new(parent.path());
-        let (files, _stdin) = live.create(b"x").unwrap();
+        let files = live.create(b"x").unwrap();
         let foreign = parent.path().join(format!("{DIRECTORY_PREFIX}other"));
         std::fs::create_dir(&foreign).unwrap();
         let mut child = std::process::Command::new("true").spawn().unwrap();
@@ -715,11 +958,11 @@ mod tests {
     fn the_directory_is_recreated_when_removed() {
         let parent = tempfile::tempdir().unwrap();
         let dir = PrivateDir::new(parent.path());
-        let (first, _) = dir.create(b"x").unwrap();
+        let first = dir.create(b"x").unwrap();
         let d = first.directory.parent().unwrap().to_path_buf();
         drop(first);
         std::fs::remove_dir_all(&d).unwrap();
-        let (second, _) = dir.create(b"y").unwrap();
+        let second = dir.create(b"y").unwrap();
         assert!(second.input.exists());
     }
 
@@ -765,5 +1008,36 @@ mod tests {
         let content = read_command_file(&big, "output", 100).unwrap();
         assert!(!content.truncated);
         assert_eq!(content.bytes.len(), 100);
+    }
+
+    /// Emptying an output file after reading it touches only a regular,
+    /// private file of ours linked nowhere else, and refuses what
+    /// `read_bounded` refuses, with the same problem.
+    #[test]
+    fn only_a_private_file_of_ours_is_emptied_after_its_read() {
+        let parent = tempfile::tempdir().unwrap();
+        let owner = rustix::process::geteuid().as_raw();
+        let file = parent.path().join("output");
+        std::fs::write(&file, "{}").unwrap();
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+        let (content, emptied) = read_bounded_then_empty(&file, 100, owner).unwrap();
+        assert_eq!((content.bytes.as_slice(), emptied), (&b"{}"[..], true));
+        assert_eq!(std::fs::metadata(&file).unwrap().len(), 0);
+
+        std::fs::write(&file, "x").unwrap();
+        let link = parent.path().join("link");
+        std::fs::hard_link(&file, &link).unwrap();
+        let (_, emptied) = read_bounded_then_empty(&file, 100, owner).unwrap();
+        assert!(!emptied, "a file linked elsewhere is left as it is");
+        assert_eq!(std::fs::read(&link).unwrap(), b"x");
+        let (_, emptied) = read_bounded_then_empty(&file, 100, owner + 1).unwrap();
+        assert!(!emptied, "so is another user's");
+
+        let directory = parent.path().join("directory");
+        std::fs::create_dir(&directory).unwrap();
+        assert!(matches!(
+            read_bounded_then_empty(&directory, 100, owner),
+            Err(Unreadable::NotRegular("a directory"))
+        ));
     }
 }

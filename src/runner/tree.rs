@@ -121,6 +121,15 @@ impl Tree {
         Some((error, path))
     }
 
+    /// Whether nothing the command started can be running: it was reaped
+    /// and its cgroup found empty (with a process group only, a process
+    /// that left the group could still be).
+    pub fn nothing_left(&self) -> bool {
+        self.cgroup.is_some()
+            && self.emptied
+            && self.process.as_ref().is_some_and(Process::is_reaped)
+    }
+
     /// Whether the command runs in its own cgroup.
     pub fn contained(&self) -> bool {
         self.cgroup.is_some()

@@ -129,10 +129,13 @@ pub(super) async fn start(shared: &Arc<Shared>) -> Result<(Helper, Arc<Link>), S
         (ENV_METHOD, "service"),
         (ENV_SERVICE, "1"),
     ];
-    let (tree, pipes) = shared
+    let spawned = shared
         .runner
-        .spawn_helper(&config.path, &config.configured, stdin_read, &env)
-        .map_err(|e| format!("could not be started: {e}"))?;
+        .spawn_helper(&config.path, &config.configured, &stdin_read, &env);
+    // The helper has its own copy: ours would keep the pipe open after the
+    // helper's death.
+    drop(stdin_read);
+    let (tree, pipes) = spawned.map_err(|e| format!("could not be started: {e}"))?;
     let pid = tree.pid();
     let Pipes { stdout, stderr } = pipes;
     let pending: Arc<Pending> = Arc::default();

@@ -142,8 +142,9 @@ pub fn eventually(limit: Duration, mut condition: impl FnMut() -> bool) -> bool 
 }
 
 /// The files under `dir`, at any depth, without following symbolic links
-/// (which are listed): what a directory holds once its empty directories
-/// are left out.
+/// (which are listed): what a directory holds once its empty directories,
+/// and the call directories kept on a tmpfs with their three files empty
+/// for a later call, are left out.
 pub fn files_under(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     let Ok(entries) = std::fs::read_dir(dir) else {
@@ -151,9 +152,28 @@ pub fn files_under(dir: &Path) -> Vec<PathBuf> {
     };
     for entry in entries.flatten() {
         match entry.file_type() {
-            Ok(kind) if kind.is_dir() => out.extend(files_under(&entry.path())),
+            Ok(kind) if kind.is_dir() && !is_kept_call_directory(&entry.path()) => {
+                out.extend(files_under(&entry.path()))
+            }
+            Ok(kind) if kind.is_dir() => {}
             _ => out.push(entry.path()),
         }
     }
     out
+}
+
+/// A call directory kept for a later call: `input`, `output` and `error`,
+/// all empty, and nothing else.
+fn is_kept_call_directory(dir: &Path) -> bool {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return false;
+    };
+    let mut names: Vec<_> = entries
+        .flatten()
+        .filter(|e| e.metadata().is_ok_and(|m| m.is_file() && m.len() == 0))
+        .map(|e| e.file_name())
+        .collect();
+    names.sort();
+    names == ["error", "input", "output"]
+        && std::fs::read_dir(dir).is_ok_and(|entries| entries.count() == 3)
 }
