@@ -94,6 +94,11 @@ impl Drop for Running {
     }
 }
 
+/// How many commands are running now.
+pub(crate) fn commands_running() -> usize {
+    RUNNING.load(Ordering::Relaxed)
+}
+
 /// Starts `future` on the calling thread and hands it to the runtime only
 /// once it has to wait.
 ///
