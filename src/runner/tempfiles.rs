@@ -422,9 +422,12 @@ impl CallFiles {
     /// frees an inode. On error the caller removes the directory.
     fn reuse(kept: &Kept, spares: &Arc<Spares>, input: &[u8]) -> Result<CallFiles, CallError> {
         let [input_path, output, error] = CallFiles::paths(&kept.directory);
+        // Emptied when kept; truncated all the same, so that the file holds
+        // exactly this input whatever happened to it meanwhile.
         let stdin = OpenOptions::new()
             .read(true)
             .write(true)
+            .truncate(true)
             .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
             .open(&input_path)
             .map_err(|e| cannot_create(&input_path, &e))?;
@@ -840,6 +843,8 @@ mod tests {
         drop(second);
         assert!(kept.exists(), "a known-safe directory is kept");
         assert_eq!(sizes(&kept), [0, 0, 0], "its files emptied (the input too)");
+        // Whatever was written there meanwhile, the next input is exact.
+        std::fs::write(kept.join("input"), "longer than the next input").unwrap();
 
         let mut third = dir.create(b"3").unwrap();
         assert_eq!(third.directory, kept, "and taken by the next call");
