@@ -655,8 +655,13 @@ struct Files {
     join: File,
     /// Whether `join` is the directory, for `clone3`.
     join_by_clone: bool,
-    /// v1 `cgroup.procs`, v2 `cgroup.events`: read from offset 0 to tell
-    /// whether the cgroup is empty.
+    /// v2 `cgroup.events`, read from offset 0 to tell whether the cgroup
+    /// is empty; v1 the cgroup's directory, where `cgroup.procs` is opened
+    /// to tell it. On v1 a descriptor of `cgroup.procs` kept open cannot
+    /// tell: reading it again gives the list of pids the kernel made at
+    /// the last opening of the cgroup's `cgroup.procs`, which it keeps
+    /// until a second after the last read, so that a cgroup reused within
+    /// the second looked empty with a command's leftovers in it.
     probe: File,
 }
 
@@ -667,7 +672,10 @@ impl Files {
             Hierarchy::V1Freezer => Files {
                 join: write("tasks")?,
                 join_by_clone: false,
-                probe: File::open(cgroup.join("cgroup.procs"))?,
+                probe: fs::OpenOptions::new()
+                    .read(true)
+                    .custom_flags(libc::O_PATH | libc::O_DIRECTORY)
+                    .open(cgroup)?,
             },
             Hierarchy::V2 => {
                 let by_clone = super::kernel::features().clone_into_cgroup;
@@ -768,18 +776,24 @@ impl CallCgroup {
     /// it was removed).
     pub fn is_empty(&self) -> bool {
         // Asked once per call when the command has exited: the common,
-        // empty, case costs one read of a file kept open.
+        // empty, case costs one read of a file kept open (v2), or an open
+        // relative to the cgroup's directory, a read of a byte and a close
+        // (v1: see `Files::probe`).
         let Some(files) = &self.files else {
             return self.pids().is_empty();
         };
         match self.hierarchy {
             Hierarchy::V1Freezer => {
-                let mut probe = [0u8; 1];
-                match files.probe.read_at(&mut probe, 0) {
-                    Ok(0) => true,
+                use rustix::fs::{openat, Mode, OFlags};
+                let flags = OFlags::RDONLY | OFlags::CLOEXEC;
+                // ENOENT, ENODEV: removed.
+                let Ok(procs) = openat(&files.probe, "cgroup.procs", flags, Mode::empty()) else {
+                    return true;
+                };
+                let mut first = [0u8; 1];
+                match rustix::io::read(&procs, &mut first) {
+                    Ok(0) | Err(_) => true,
                     Ok(_) => self.pids().is_empty(),
-                    // ENODEV: removed.
-                    Err(_) => true,
                 }
             }
             Hierarchy::V2 => events(&files.probe).is_none_or(|e| !e.populated),

@@ -244,6 +244,43 @@ echo '{"labels":[{"key":"k","value":"v"}]}' > "$2""#,
     sc.finish();
 }
 
+/// The same in a cgroup that an earlier call used a moment before: on v1
+/// a descriptor of `cgroup.procs` kept open would still say "empty" there
+/// (the kernel's list of its pids, made at an earlier opening, is kept
+/// for a second), and the leftover would survive.
+#[test]
+fn what_a_successful_command_leaves_running_in_a_reused_cgroup_is_killed() {
+    let sc = Scenario::start("leftovers of a successful command, cgroup reused");
+    if !cgroups() {
+        return;
+    }
+    // Only the daemon records its pid.
+    let cmd = sc.unrecorded_script(
+        "leaves",
+        r#"if grep -q leave-one "$1"; then
+  ( setsid sh -c 'echo $$ >> "$PIDS"; exec sleep 1000' & )
+  while [ "$(wc -l < "$PIDS" 2>/dev/null || echo 0)" -lt 1 ]; do sleep 0.01; done
+fi
+echo '{"labels":[]}' > "$2""#,
+    );
+    let hook = labels_hook(&sc, &cmd, "5", "0.3");
+    let mut doc: serde_json::Value = serde_json::from_str(&fixture(LABELS_DOC)).unwrap();
+    for _ in 0..3 {
+        let out = sc.call(&hook, LABELS, &doc.to_string());
+        assert_eq!(out.answer, Answer::Value(r#"{"labels":[]}"#.to_string()));
+    }
+    doc["task_info"]["name"] = "leave-one".into();
+    let out = sc.call(&hook, LABELS, &doc.to_string());
+    assert_eq!(out.answer, Answer::Value(r#"{"labels":[]}"#.to_string()));
+    let daemon = sc.recorded_pids()[0];
+    assert!(!alive(daemon), "the leftover {daemon} survived the call");
+    assert_eq!(
+        logged(log::Level::Warn, "left 1 process(es) running").len(),
+        1
+    );
+    sc.finish();
+}
+
 #[test]
 fn a_cancelled_call_kills_its_whole_tree() {
     let sc = Scenario::start("cancelled call (watch stopped by cleanup)");
