@@ -3,13 +3,14 @@
 //! left next to them, a full temp directory, a read-only one, one that is a
 //! file. Each is a clear error and leaves nothing behind; later calls work.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use mesos_command_modules::runner::tempfiles::memory_backed;
-use mesos_command_modules::{Answer, ErrorKind, Method};
+use mesos_command_modules::{Answer, ErrorKind, Method, Module};
 
 use crate::common::{files_under, fixture};
-use crate::harness::{clear_logs, logged, skip, Scenario};
+use crate::harness::{cgroups, clear_logs, logged, skip, Scenario};
 use crate::kills::{error, LABELS, LABELS_COMMAND, LABELS_DOC, LABELS_TIMEOUT};
 
 const ANSWER: &str = r#"echo '{"labels":[]}' > "$2""#;
@@ -226,5 +227,73 @@ fn a_temp_directory_off_tmpfs_is_said_at_load() {
     } else {
         skip("no tmpfs at /dev/shm: the quiet case of the temp directory check");
     }
+    sc.finish();
+}
+
+/// On a tmpfs, a call's directory and files serve a later call only when
+/// nothing of its command can reach them any more: its cgroup was found
+/// empty once it had exited. A command that left a process behind, or one
+/// contained by its process group only, leaves a directory that no later
+/// call gets.
+#[test]
+fn call_directories_serve_again_only_when_nothing_of_the_command_is_left() {
+    let sc = Scenario::start("call directories kept on a tmpfs");
+    let Some(temp) = sc.tmpfs("calls", "size=1m") else {
+        return;
+    };
+    if !cgroups() {
+        return;
+    }
+    let cmd = sc.script(
+        "where",
+        r#"case "$(cat "$1")" in *leave-one*) setsid sleep 1000 >/dev/null 2>&1 & ;; esac
+echo "{\"labels\":[{\"key\":\"directory\",\"value\":\"$(dirname "$1")\"}]}" > "$2""#,
+    );
+    let doc = |marker: &str| {
+        let mut doc: serde_json::Value = serde_json::from_str(&fixture(LABELS_DOC)).unwrap();
+        doc["task_info"]["name"] = marker.into();
+        doc.to_string()
+    };
+    let directory_of = |hook: &Module, marker: &str| {
+        let out = sc.call(hook, LABELS, &doc(marker));
+        let Answer::Value(answer) = &out.answer else {
+            panic!("no answer: {out:?}");
+        };
+        let answer: serde_json::Value = serde_json::from_str(answer).unwrap();
+        PathBuf::from(answer["labels"][0]["value"].as_str().unwrap())
+    };
+    let temp_directory = temp.to_str().unwrap();
+    let hook = sc.hook(&[
+        (LABELS_COMMAND, cmd.to_str().unwrap()),
+        ("temp_directory", temp_directory),
+    ]);
+    let first = directory_of(&hook, "plain");
+    let sizes: Vec<u64> = ["input", "output", "error"]
+        .iter()
+        .map(|name| std::fs::metadata(first.join(name)).unwrap().len())
+        .collect();
+    assert_eq!(sizes, [0, 0, 0], "kept with its files emptied");
+    assert_eq!(directory_of(&hook, "plain"), first, "and served again");
+    assert_eq!(directory_of(&hook, "leave-one"), first);
+    assert!(
+        !first.exists(),
+        "a directory whose command left a process is removed"
+    );
+    assert_ne!(directory_of(&hook, "plain"), first);
+    drop(hook);
+    assert_eq!(files_under(&temp), Vec::<PathBuf>::new());
+
+    let grouped = sc.hook(&[
+        (LABELS_COMMAND, cmd.to_str().unwrap()),
+        ("temp_directory", temp_directory),
+        ("command_cgroup", "none"),
+    ]);
+    let once = directory_of(&grouped, "plain");
+    assert!(
+        !once.exists(),
+        "with a process group only, no directory is kept"
+    );
+    assert_ne!(directory_of(&grouped, "plain"), once);
+    drop(grouped);
     sc.finish();
 }
