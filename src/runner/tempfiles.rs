@@ -163,10 +163,12 @@ impl PrivateDir {
         // A kept directory that cannot be used again (a tmp cleaner removes
         // old files) is removed: the call takes another.
         while let Some((kept, spares)) = self.spare() {
-            if let Ok(files) = CallFiles::reuse(&kept, &spares, input) {
-                return Ok(files);
+            match CallFiles::reuse(kept, spares, input) {
+                Ok(files) => return Ok(files),
+                Err(unusable) => {
+                    let _ = std::fs::remove_dir_all(&unusable.directory);
+                }
             }
-            let _ = std::fs::remove_dir_all(&kept.directory);
         }
         let (call, private) = self.call_directory().map_err(|(path, e)| {
             CallError::new(
@@ -250,25 +252,24 @@ impl Spares {
             .pop()
     }
 
-    /// Keeps `kept` if there is room and the runner has not ended; says
-    /// whether it was kept.
-    fn keep(&self, kept: Kept) -> bool {
+    /// Keeps `kept` if there is room and the runner has not ended; gives
+    /// it back otherwise.
+    fn keep(&self, kept: Kept) -> Result<(), Kept> {
         let mut directories = self.directories.lock().unwrap_or_else(|p| p.into_inner());
         match directories.as_mut() {
             Some(all) if all.len() < SPARES => {
                 all.push(kept);
-                true
+                Ok(())
             }
-            _ => false,
+            _ => Err(kept),
         }
     }
 
-    /// Whether `m`, found at one of a kept directory's names, is one of its
-    /// files as a later call may take it: a regular file of ours, private,
-    /// empty, and linked nowhere else.
-    fn is_empty_file(&self, m: &rustix::fs::Stat) -> bool {
+    /// Whether `m`, found at one of a kept directory's names, is a file a
+    /// later call may take: a regular file of ours, private, and linked
+    /// nowhere else.
+    fn is_private_file(&self, m: &rustix::fs::Stat) -> bool {
         rustix::fs::FileType::from_raw_mode(m.st_mode) == rustix::fs::FileType::RegularFile
-            && m.st_size == 0
             && m.st_nlink == 1
             && m.st_uid == self.owner
             && m.st_mode & 0o7777 == 0o600
@@ -419,8 +420,9 @@ impl CallFiles {
 
     /// The files of a kept call directory, the input written: three system
     /// calls fewer than [`CallFiles::fresh`], and none that creates or
-    /// frees an inode. On error the caller removes the directory.
-    fn reuse(kept: &Kept, spares: &Arc<Spares>, input: &[u8]) -> Result<CallFiles, CallError> {
+    /// frees an inode. On error the directory is given back, for the
+    /// caller to remove.
+    fn reuse(kept: Kept, spares: Arc<Spares>, input: &[u8]) -> Result<CallFiles, Kept> {
         let [input_path, output, error] = CallFiles::paths(&kept.directory);
         // Emptied when kept; truncated all the same, so that the file holds
         // exactly this input whatever happened to it meanwhile.
@@ -429,17 +431,21 @@ impl CallFiles {
             .write(true)
             .truncate(true)
             .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
-            .open(&input_path)
-            .map_err(|e| cannot_create(&input_path, &e))?;
-        write_input(&stdin, &input_path, input)?;
+            .open(&input_path);
+        let Ok(stdin) = stdin else {
+            return Err(kept);
+        };
+        if write_input(&stdin, &input_path, input).is_err() {
+            return Err(kept);
+        }
         Ok(CallFiles {
             input: input_path,
             output,
             error,
-            directory: kept.directory.clone(),
+            directory: kept.directory,
             stdin,
             input_inode: kept.input_inode,
-            spares: Some(Arc::clone(spares)),
+            spares: Some(spares),
             reusable: false,
             output_emptied: false,
         })
@@ -477,24 +483,21 @@ impl CallFiles {
     /// keep, if the command left it as it found it: the three files of
     /// ours, private, linked nowhere else, the error file empty, and
     /// nothing else. One `stat` per name and the input's truncation.
-    fn emptied_for_reuse(&self, spares: &Spares) -> Option<Kept> {
+    fn emptied_for_reuse(&mut self, spares: &Spares) -> Option<Kept> {
         use rustix::fs::{statat, AtFlags, FileType, CWD};
         let stat = |path: &Path| statat(CWD, path, AtFlags::SYMLINK_NOFOLLOW).ok();
         // The name still holds the inode this call wrote: emptied through
         // the descriptor, it is the one the next call opens.
         let input = stat(&self.input)?;
-        let input_is_ours = input.st_ino == self.input_inode
-            && FileType::from_raw_mode(input.st_mode) == FileType::RegularFile
-            && input.st_nlink == 1
-            && input.st_uid == spares.owner
-            && input.st_mode & 0o7777 == 0o600;
+        let input_is_ours = input.st_ino == self.input_inode && spares.is_private_file(&input);
         if !input_is_ours || rustix::fs::ftruncate(&self.stdin, 0).is_err() {
             return None;
         }
-        if !self.output_emptied && !spares.is_empty_file(&stat(&self.output)?) {
+        let empty = |m: rustix::fs::Stat| m.st_size == 0 && spares.is_private_file(&m);
+        if !self.output_emptied && !empty(stat(&self.output)?) {
             return None;
         }
-        if !spares.is_empty_file(&stat(&self.error)?) {
+        if !empty(stat(&self.error)?) {
             return None;
         }
         let directory = stat(&self.directory)?;
@@ -503,7 +506,7 @@ impl CallFiles {
             && directory.st_mode & 0o7777 == 0o700
             && directory.st_uid == spares.owner;
         only_its_files.then(|| Kept {
-            directory: self.directory.clone(),
+            directory: std::mem::take(&mut self.directory),
             input_inode: self.input_inode,
         })
     }
@@ -552,10 +555,13 @@ fn remove_call_directory(directory: &Path, files: &[&Path]) {
 impl Drop for CallFiles {
     fn drop(&mut self) {
         if self.reusable {
-            if let Some(spares) = &self.spares {
-                if let Some(kept) = self.emptied_for_reuse(spares) {
-                    if spares.keep(kept) {
-                        return;
+            if let Some(spares) = self.spares.take() {
+                if let Some(kept) = self.emptied_for_reuse(&spares) {
+                    // Refused (no room, the runner ended): the directory
+                    // comes back, to be removed.
+                    match spares.keep(kept) {
+                        Ok(()) => return,
+                        Err(refused) => self.directory = refused.directory,
                     }
                 }
             }
