@@ -88,6 +88,21 @@ impl Slots {
         self.limit
     }
 
+    /// What a call that found no slot waited for, for its error: "all 4
+    /// … slots", or "the 3 of the 4 … slots usage, status and watch may
+    /// hold" for an observing call that others are kept from.
+    pub fn which(&self, observes: bool, slots: &str) -> String {
+        if observes && self.reserved > 0 {
+            format!(
+                "the {} of the {} {slots} that usage, status and watch may hold",
+                self.limit - self.reserved,
+                self.limit
+            )
+        } else {
+            format!("all {} {slots}", self.limit)
+        }
+    }
+
     /// The slots observing calls cannot take.
     pub fn reserved(&self) -> usize {
         self.reserved
@@ -165,6 +180,18 @@ mod tests {
             drop(held);
             assert_eq!(slots.running(), 0);
         });
+    }
+
+    #[test]
+    fn a_call_that_found_no_slot_is_told_which_it_waited_for() {
+        let slots = Slots::new(4);
+        assert_eq!(
+            slots.which(true, "request slots"),
+            "the 3 of the 4 request slots that usage, status and watch may hold"
+        );
+        assert_eq!(slots.which(false, "request slots"), "all 4 request slots");
+        // One slot: nothing is kept from observing calls.
+        assert_eq!(Slots::new(1).which(true, "slots"), "all 1 slots");
     }
 
     #[test]

@@ -658,11 +658,12 @@ impl Module {
             let e = CallError::new(
                 ErrorKind::Timeout,
                 format!(
-                    "Command \"{}\" did not start within its timeout of {}s: all {} command \
-                     slots of the module (max_concurrent_commands) stayed in use",
+                    "Command \"{}\" did not start within its timeout of {}s: {} \
+                     (max_concurrent_commands) stayed in use",
                     command.configured,
                     command.timeout.as_secs_f64(),
-                    self.slots.limit()
+                    self.slots
+                        .which(method.observes(), "command slots of the module")
                 ),
             );
             self.metrics

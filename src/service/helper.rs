@@ -15,7 +15,7 @@ use tokio::net::unix::pipe;
 use tokio::sync::{oneshot, Notify};
 use tokio::task::JoinHandle;
 
-use super::protocol::{self, Response, INITIALIZE_ID};
+use super::protocol::{self, Refusal, Response, INITIALIZE_ID};
 use super::Shared;
 use crate::module::{ENV_METHOD, ENV_MODULE};
 use crate::runner::process::{Ending, Pipes};
@@ -30,7 +30,7 @@ const EXIT_AFTER_EOF: Duration = Duration::from_millis(100);
 pub const ENV_SERVICE: &str = "MESOS_COMMAND_SERVICE";
 
 /// Answers owed to callers, by request id.
-pub(super) type PendingMap = HashMap<u64, oneshot::Sender<Result<Vec<u8>, String>>>;
+pub(super) type PendingMap = HashMap<u64, oneshot::Sender<Result<Vec<u8>, Refusal>>>;
 pub(super) type Pending = Mutex<PendingMap>;
 
 /// What callers use to reach a running helper.
@@ -172,23 +172,73 @@ pub(super) async fn start(shared: &Arc<Shared>) -> Result<(Helper, Arc<Link>), S
     lock(&link.pending).insert(INITIALIZE_ID, tx);
     let line = protocol::initialize(&shared.module, shared.kind, &config.methods);
     let _ = link.stdin.send(line.as_bytes());
+    let mut closing = shared.closing.subscribe();
     let answered = tokio::select! {
         answer = tokio::time::timeout(config.startup_timeout, rx) => match answer {
             Ok(Ok(Ok(_))) => Ok(()),
-            Ok(Ok(Err(message))) => Err(format!("answered initialize with an error: {message}")),
-            Ok(Err(_)) => Err("stopped before it answered initialize".to_string()),
-            Err(_) => Err(format!(
+            Ok(Ok(Err(refusal))) => Err(Unstarted::Refused(match refusal {
+                Refusal::Error(message) => format!("answered initialize with an error: {message}"),
+                Refusal::TooLong { length, max } => format!(
+                    "answered initialize with a line of {length} bytes or more, over \
+                     max_output_bytes ({max})"
+                ),
+            })),
+            Ok(Err(_)) => Err(Unstarted::Refused("stopped before it answered initialize".to_string())),
+            Err(_) => Err(Unstarted::Refused(format!(
                 "did not answer initialize within service_startup_timeout ({}s)",
                 config.startup_timeout.as_secs_f64()
-            )),
+            ))),
         },
-        _ = helper.tree.exited() => Err("exited before it answered initialize".to_string()),
+        _ = helper.tree.exited() => Err(Unstarted::Exited),
+        _ = closing.wait_for(|&closed| closed) => Err(Unstarted::Closing),
     };
     match answered {
         Ok(()) => Ok((helper, link)),
-        Err(cause) => {
-            let status = helper.kill().await;
-            Err(format!("{cause}{status}"))
+        Err(Unstarted::Exited) => {
+            let ended = helper.kill().await.said(false);
+            Err(format!("exited before it answered initialize{ended}"))
+        }
+        // Destroyed while it starts: stopped as a helper that serves is.
+        Err(Unstarted::Closing) => {
+            let ended = helper.stop(shared.runner.kill_grace()).await.said(false);
+            Err(format!(
+                "was stopped before it answered initialize: the module is being destroyed{ended}"
+            ))
+        }
+        Err(Unstarted::Refused(cause)) => {
+            let ended = helper.kill().await.said(true);
+            Err(format!("{cause}{ended}; it was killed"))
+        }
+    }
+}
+
+/// Why a helper did not start serving.
+enum Unstarted {
+    /// Its answer to `initialize`, or none in time: the cause.
+    Refused(String),
+    Exited,
+    Closing,
+}
+
+/// How a helper's process ended, once it was stopped.
+pub(super) enum Ended {
+    Status(Ending),
+    /// Reaped, but its status could not be read.
+    Unknown,
+    /// It did not die in time: the reaper has it.
+    NotYet,
+}
+
+impl Ended {
+    /// For the log, after a cause: how it ended, in parentheses, unless
+    /// it is the SIGKILL the module sent (`killed`).
+    pub(super) fn said(&self, killed: bool) -> String {
+        match self {
+            Ended::Status(Ending::Signal(libc::SIGKILL)) if killed => String::new(),
+            Ended::Status(Ending::Code(code)) => format!(" (exit status {code})"),
+            Ended::Status(Ending::Signal(signal)) => format!(" (killed by signal {signal})"),
+            Ended::Unknown => String::new(),
+            Ended::NotYet => " (it has not died yet; it will be reaped when it does)".to_string(),
         }
     }
 }
@@ -228,7 +278,7 @@ impl Helper {
 
     /// Kills the helper's whole tree at once (it crashed or stopped
     /// answering) and reaps it; returns how it ended, for the log.
-    pub(super) async fn kill(self) -> String {
+    pub(super) async fn kill(self) -> Ended {
         self.tree.signal(libc::SIGKILL);
         self.end(KILL_MARGIN).await
     }
@@ -236,7 +286,7 @@ impl Helper {
     /// Stops the helper as a module being destroyed does: EOF on its
     /// standard input, SIGTERM after the grace period, SIGKILL after
     /// another.
-    pub(super) async fn stop(mut self, grace: Duration) -> String {
+    pub(super) async fn stop(mut self, grace: Duration) -> Ended {
         self.stdin.close();
         if tokio::time::timeout(grace, self.tree.exited())
             .await
@@ -252,7 +302,7 @@ impl Helper {
 
     /// Waits (at most `within`) for the helper to die, reaps it and kills
     /// what it left; one that does not die goes to the reaper.
-    async fn end(mut self, within: Duration) -> String {
+    async fn end(mut self, within: Duration) -> Ended {
         for task in &self.tasks {
             task.abort();
         }
@@ -261,14 +311,11 @@ impl Helper {
             .is_err()
         {
             self.tree.abandon(Reason::Unkillable);
-            return " (it has not died yet; it will be reaped when it does)".to_string();
+            return Ended::NotYet;
         }
         let ended = match self.tree.finish(within).await {
-            Ok(finished) => match Ending::from(finished.status) {
-                Ending::Code(code) => format!(" (exit status {code})"),
-                Ending::Signal(signal) => format!(" (killed by signal {signal})"),
-            },
-            Err(_) => String::new(),
+            Ok(finished) => Ended::Status(Ending::from(finished.status)),
+            Err(_) => Ended::Unknown,
         };
         self.tree.close();
         ended
@@ -327,21 +374,32 @@ async fn flush(stdin: Arc<Stdin>) {
 }
 
 /// Delivers each response line to the call waiting for it; what is not a
-/// response to a pending request is logged and counted.
+/// response to a pending request is logged and counted. A line over
+/// `max_output_bytes` fails the call it answers, when its start names one,
+/// as a script's output over the limit does.
 async fn read_responses(stdout: pipe::Receiver, pending: &Pending, shared: &Shared) {
     let max = usize::try_from(shared.max_output_bytes).unwrap_or(usize::MAX);
     let mut lines = Lines::new(stdout, max);
     while let Some(line) = lines.next().await {
         let problem = match line {
-            Err(length) => format!(
-                "a line of {length} bytes or more, over max_output_bytes ({max}); it was \
-                 skipped"
-            ),
+            Err(Skipped { length, start }) => {
+                let too_long = format!(
+                    "a line of {length} bytes or more, over max_output_bytes ({max}); it was \
+                     skipped"
+                );
+                // Counted and logged as well: the call's error says what
+                // it got, this line that the helper wrote it.
+                let caller = protocol::id_in_start(&start).and_then(|id| lock(pending).remove(&id));
+                if let Some(caller) = caller {
+                    let _ = caller.send(Err(Refusal::TooLong { length, max }));
+                }
+                too_long
+            }
             Ok(line) if line.iter().all(u8::is_ascii_whitespace) => continue,
             Ok(line) => match protocol::response(&line) {
                 Ok(Response { id, outcome }) => match lock(pending).remove(&id) {
                     Some(caller) => {
-                        let _ = caller.send(outcome);
+                        let _ = caller.send(outcome.map_err(Refusal::Error));
                         continue;
                     }
                     None => format!("a response to id {id}, which no call is waiting for"),
@@ -382,20 +440,32 @@ async fn log_stderr(stderr: pipe::Receiver, label: String) {
                     log::info!("{label} stderr: {text}");
                 }
             }
-            Err(length) => log::info!("{label} stderr: a line of {length} bytes or more [skipped]"),
+            Err(Skipped { length, .. }) => {
+                log::info!("{label} stderr: a line of {length} bytes or more [skipped]")
+            }
         }
     }
 }
 
+/// A line longer than the limit, skipped: its length (so far) and its
+/// first bytes, which may say which request it answers.
+struct Skipped {
+    length: usize,
+    start: Vec<u8>,
+}
+
+/// How much of a skipped line is kept to find its id in.
+const SKIPPED_START: usize = 4096;
+
 /// The lines of a pipe, each at most `max` bytes: a longer one is skipped
-/// whole and reported by its length (so far).
+/// whole and reported by its length (so far) and its start.
 struct Lines {
     pipe: pipe::Receiver,
     chunk: Box<[u8]>,
     buffer: Vec<u8>,
     max: usize,
-    /// Bytes of an over-long line skipped so far.
-    skipped: Option<usize>,
+    /// An over-long line being skipped: its bytes so far and its start.
+    skipped: Option<Skipped>,
     ended: bool,
 }
 
@@ -411,23 +481,35 @@ impl Lines {
         }
     }
 
-    async fn next(&mut self) -> Option<Result<Vec<u8>, usize>> {
+    /// Skips `bytes` of the current line.
+    fn skip(&mut self, bytes: &[u8]) {
+        let skipped = self.skipped.get_or_insert_with(|| Skipped {
+            length: 0,
+            start: bytes[..bytes.len().min(SKIPPED_START)].to_vec(),
+        });
+        skipped.length += bytes.len();
+    }
+
+    async fn next(&mut self) -> Option<Result<Vec<u8>, Skipped>> {
         loop {
             if let Some(end) = self.buffer.iter().position(|&b| b == b'\n') {
                 let mut line: Vec<u8> = self.buffer.drain(..=end).collect();
                 line.pop();
-                if let Some(skipped) = self.skipped.take() {
-                    return Some(Err(skipped + line.len()));
+                if self.skipped.is_some() || line.len() > self.max {
+                    self.skip(&line);
+                    return self.skipped.take().map(Err);
                 }
                 return Some(Ok(line));
             }
             if self.buffer.len() > self.max {
-                *self.skipped.get_or_insert(0) += self.buffer.len();
-                self.buffer.clear();
+                let buffer = std::mem::take(&mut self.buffer);
+                self.skip(&buffer);
             }
             if self.ended {
-                if let Some(skipped) = self.skipped.take() {
-                    return Some(Err(skipped + self.buffer.len()));
+                if self.skipped.is_some() {
+                    let buffer = std::mem::take(&mut self.buffer);
+                    self.skip(&buffer);
+                    return self.skipped.take().map(Err);
                 }
                 if self.buffer.is_empty() {
                     return None;

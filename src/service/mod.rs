@@ -32,6 +32,7 @@ use crate::method::{Method, ModuleKind};
 use crate::runner::Runner;
 pub use helper::ENV_SERVICE;
 use helper::{Down, Link};
+use protocol::Refusal;
 
 /// The first pause before a helper is started again.
 pub const FIRST_BACKOFF: Duration = Duration::from_millis(100);
@@ -175,9 +176,9 @@ impl Service {
                 ErrorKind::Timeout,
                 format!(
                     "Service \"{display}\" was not sent {method} within its timeout of {}: \
-                     all {} request slots (service_max_in_flight) stayed in use",
+                     {} (service_max_in_flight) stayed in use",
                     within(),
-                    shared.config.max_in_flight
+                    shared.in_flight.which(method.observes(), "request slots")
                 ),
             ));
         };
@@ -225,13 +226,20 @@ impl Service {
             return match tokio::time::timeout_at(deadline, rx).await {
                 Ok(Ok(answer)) => {
                     shared.unanswered.store(0, Ordering::Relaxed);
-                    answer.map_err(|message| {
-                        CallError::new(
+                    answer.map_err(|refusal| match refusal {
+                        Refusal::Error(message) => CallError::new(
                             ErrorKind::ExitStatus,
                             format!(
                                 "Service \"{display}\" answered {method} with an error: {message}"
                             ),
-                        )
+                        ),
+                        Refusal::TooLong { length, max } => CallError::new(
+                            ErrorKind::BadOutput,
+                            format!(
+                                "Service \"{display}\" answered {method} with a line of {length} \
+                                 bytes or more, over max_output_bytes ({max})"
+                            ),
+                        ),
                     })
                 }
                 Ok(Err(_stopped)) => Err(CallError::new(
@@ -245,6 +253,15 @@ impl Service {
                     helper_pending(&link).remove(&id);
                     let row = shared.unanswered.fetch_add(1, Ordering::Relaxed) + 1;
                     if row >= shared.config.unanswered_limit {
+                        // No call is sent to it from now on: the calls
+                        // after this one wait for the next helper instead
+                        // of failing when this one is killed.
+                        shared.detach(
+                            &link,
+                            format!(
+                                "it left {row} requests in a row unanswered past their timeout"
+                            ),
+                        );
                         shared.restart_now.notify_one();
                     }
                     Err(CallError::new(
@@ -276,11 +293,26 @@ impl Shared {
         self.generation.send_modify(|g| *g += 1);
     }
 
-    /// Marks the helper down with `cause`; the calls waiting for its
-    /// answers fail with it.
-    fn set_down(&self, cause: String) {
+    /// Sends no more calls to the helper of `link`, which is about to be
+    /// killed for `cause`; calls wait for the next one.
+    fn detach(&self, link: &Arc<Link>, cause: String) {
+        let mut current = lock(&self.link);
+        if current.as_ref().is_some_and(|c| Arc::ptr_eq(c, link)) {
+            *lock(&self.cause) = cause;
+            *current = None;
+            drop(current);
+            self.generation.send_modify(|g| *g += 1);
+        }
+    }
+
+    /// Marks the helper down with `cause`; the calls waiting for the
+    /// answers of `helper` (its link, even once detached) fail with it.
+    fn set_down(&self, cause: String, helper: Option<&Link>) {
         *lock(&self.cause) = cause;
         if let Some(link) = lock(&self.link).take() {
+            lock(&link.pending).clear();
+        }
+        if let Some(link) = helper {
             lock(&link.pending).clear();
         }
         self.generation.send_modify(|g| *g += 1);
@@ -300,7 +332,7 @@ async fn supervise(shared: Arc<Shared>) {
         let started = Instant::now();
         match helper::start(&shared).await {
             Ok((mut helper, link)) => {
-                shared.set_up(link);
+                shared.set_up(Arc::clone(&link));
                 log::info!("{label} \"{display}\" (pid {}) is up", helper.pid());
                 let down = helper.until_down(&shared).await;
                 let cause = match down {
@@ -312,28 +344,31 @@ async fn supervise(shared: Arc<Shared>) {
                     Down::Closing => "the module is being destroyed".to_string(),
                 };
                 if matches!(down, Down::Closing) {
-                    shared.set_down(cause);
+                    shared.set_down(cause, Some(&link));
                     let ended = helper.stop(shared.runner.kill_grace()).await;
-                    log::info!("{label} \"{display}\" stopped{ended}");
+                    log::info!("{label} \"{display}\" stopped{}", ended.said(false));
                     break;
                 }
-                let ended = helper.kill().await;
-                shared.set_down(format!("{cause}{ended}"));
+                // How a helper that exited ended is its own; one killed
+                // here was killed by SIGKILL, which the line says once.
+                let exited = matches!(down, Down::Exited);
+                let ended = helper.kill().await.said(!exited);
+                shared.set_down(format!("{cause}{ended}"), Some(&link));
                 if started.elapsed() >= STABLE_AFTER {
                     backoff = FIRST_BACKOFF;
                 }
-                let killed = if matches!(down, Down::Exited) {
-                    ""
-                } else {
-                    "; it was killed"
-                };
+                let killed = if exited { "" } else { "; it was killed" };
                 log::warn!(
                     "{label} \"{display}\" {cause}{ended}{killed}; it is started again in {}",
                     seconds(backoff)
                 );
             }
+            Err(cause) if *closing.borrow() => {
+                log::info!("{label} \"{display}\" {cause}");
+                break;
+            }
             Err(cause) => {
-                shared.set_down(format!("it {cause}"));
+                shared.set_down(format!("it {cause}"), None);
                 log::warn!(
                     "{label} \"{display}\" {cause}; next start in {}",
                     seconds(backoff)
@@ -347,6 +382,6 @@ async fn supervise(shared: Arc<Shared>) {
         shared.restarts.fetch_add(1, Ordering::Relaxed);
         backoff = (backoff * 2).min(shared.config.restart_backoff_max.max(FIRST_BACKOFF));
     }
-    shared.set_down("the module is being destroyed".to_string());
+    shared.set_down("the module is being destroyed".to_string(), None);
     shared.stopped.send_replace(true);
 }

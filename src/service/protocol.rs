@@ -62,8 +62,7 @@ pub struct Response {
 /// so that it is parsed once, by the method's own validation.
 #[derive(Deserialize)]
 struct Line<'a> {
-    #[serde(borrow)]
-    jsonrpc: Option<&'a str>,
+    jsonrpc: Option<Value>,
     id: Option<Value>,
     #[serde(default, borrow, deserialize_with = "present")]
     result: Option<&'a RawValue>,
@@ -83,9 +82,13 @@ fn present_value<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Er
 
 /// Parses one line of the helper's standard output.
 pub fn response(line: &[u8]) -> Result<Response, String> {
-    let line: Line<'_> =
-        serde_json::from_slice(line).map_err(|e| format!("not a JSON-RPC object: {e}"))?;
-    if line.jsonrpc != Some("2.0") {
+    // Every member takes any JSON value: a data error is a line that is
+    // not an object at all.
+    let line: Line<'_> = serde_json::from_slice(line).map_err(|e| match e.classify() {
+        serde_json::error::Category::Data => "not a JSON object".to_string(),
+        _ => format!("not JSON: {e}"),
+    })?;
+    if line.jsonrpc.as_ref().and_then(Value::as_str) != Some("2.0") {
         return Err("\"jsonrpc\" is not \"2.0\"".to_string());
     }
     let id = line
@@ -103,11 +106,58 @@ pub fn response(line: &[u8]) -> Result<Response, String> {
     Ok(Response { id, outcome })
 }
 
+/// What a call gets from the helper instead of a result.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Refusal {
+    /// An `error` response: its message.
+    Error(String),
+    /// A response line longer than `max_output_bytes`, skipped: its
+    /// length so far, and the limit.
+    TooLong { length: usize, max: usize },
+}
+
+/// The `id` of a response line known only by its start (a line too long to
+/// keep), when the start holds it: helpers write `id` before `result` as
+/// the protocol's examples do. `None` when it does not say.
+pub fn id_in_start(start: &[u8]) -> Option<u64> {
+    use serde::de::{IgnoredAny, MapAccess, Visitor};
+    use std::cell::Cell;
+
+    /// Reads the members of the object in order until `id`, and stops.
+    struct Members<'a>(&'a Cell<Option<u64>>);
+
+    impl<'de> Visitor<'de> for Members<'_> {
+        type Value = ();
+
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a JSON-RPC response")
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+            while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                if key == "id" {
+                    self.0.set(Some(map.next_value::<u64>()?));
+                    // Found: what follows is not read (the start is cut).
+                    return Err(serde::de::Error::custom("found"));
+                }
+                map.next_value::<IgnoredAny>()?;
+            }
+            Ok(())
+        }
+    }
+
+    let found = Cell::new(None);
+    let mut reader = serde_json::Deserializer::from_slice(start);
+    let _ = (&mut reader).deserialize_map(Members(&found));
+    found.get()
+}
+
 /// The message of a JSON-RPC error object (with its `data` when it is a
 /// string).
 fn error_message(error: &Value) -> String {
     let message = match error.get("message") {
-        Some(Value::String(m)) => m.clone(),
+        Some(Value::String(m)) if !m.trim().is_empty() => m.clone(),
+        Some(Value::String(_)) => format!("{error} (an empty message)"),
         _ => error.to_string(),
     };
     match error.get("data") {
@@ -152,9 +202,23 @@ mod tests {
             response(br#"{"jsonrpc":"2.0","id":5,"error":{"code":1,"message":"no","data":"x"}}"#)
                 .unwrap();
         assert_eq!(failed.outcome, Err("no: x".to_string()));
+        let silent =
+            response(br#"{"jsonrpc":"2.0","id":6,"error":{"code":1,"message":""}}"#).unwrap();
+        assert_eq!(
+            silent.outcome,
+            Err(r#"{"code":1,"message":""} (an empty message)"#.to_string())
+        );
         for (line, problem) in [
-            (&b"garbage"[..], "not a JSON-RPC object"),
-            (b"[1]", "not a JSON-RPC object"),
+            (
+                &b"garbage"[..],
+                "not JSON: expected value at line 1 column 1",
+            ),
+            (b"[1]", "not a JSON object"),
+            (br#""str""#, "not a JSON object"),
+            (
+                br#"{"jsonrpc":1,"id":1,"result":1}"#,
+                "\"jsonrpc\" is not \"2.0\"",
+            ),
             (br#"{"id":1,"result":1}"#, "\"jsonrpc\" is not \"2.0\""),
             (br#"{"jsonrpc":"2.0","id":"a","result":1}"#, "\"id\" is not"),
             (br#"{"jsonrpc":"2.0","id":1}"#, "neither"),
@@ -163,5 +227,24 @@ mod tests {
             let e = response(line).unwrap_err();
             assert!(e.contains(problem), "{e}");
         }
+    }
+
+    #[test]
+    fn the_id_of_a_line_too_long_to_keep_is_read_from_its_start() {
+        let long = format!(
+            r#"{{"jsonrpc":"2.0","id":42,"result":{{"x":"{}"#,
+            "a".repeat(100)
+        );
+        assert_eq!(id_in_start(long.as_bytes()), Some(42));
+        assert_eq!(id_in_start(br#"{"id":7"#), Some(7));
+        assert_eq!(id_in_start(br#"{"result":{"x":1},"id":9,"#), Some(9));
+        // Not in the start, not a whole number, not an object.
+        assert_eq!(
+            id_in_start(br#"{"jsonrpc":"2.0","result":{"x":"aaaa"#),
+            None
+        );
+        assert_eq!(id_in_start(br#"{"id":"a","result":1}"#), None);
+        assert_eq!(id_in_start(b"garbage"), None);
+        assert_eq!(id_in_start(b"[1,2"), None);
     }
 }

@@ -227,6 +227,97 @@ fn a_helper_that_stops_answering_is_killed_after_n_timeouts_in_a_row() {
 }
 
 #[test]
+fn a_call_made_when_the_silent_helper_is_given_up_waits_for_the_next() {
+    let sc = Scenario::start("service: a call after the unanswered limit");
+    let marker = sc.path().join("silent-once.marker");
+    let source = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/faults/service_helper.py");
+    let helper = sc.script(
+        "helper-silent-once",
+        &format!(
+            "exec python3 '{}' silent-once '{}'",
+            source.display(),
+            marker.display()
+        ),
+    );
+    let helper = helper.to_str().unwrap();
+    let iso = sc.isolator(&[
+        ("service_command", helper),
+        ("service_methods", "isolator_usage"),
+        ("isolator_usage_timeout", "1"),
+        ("service_unanswered_limit", "2"),
+        ("kill_grace_period", "0.3"),
+    ]);
+    wait_up(&iso);
+    for _ in 0..2 {
+        let e = usage(&sc, &iso).failure.expect("no answer");
+        assert_eq!(e.kind, ErrorKind::Timeout, "{}", e.message);
+    }
+    // Made at once: the silent helper is being killed. The call is not
+    // sent to it (it would fail as the helper dies) but to the next one.
+    let answered = usage(&sc, &iso);
+    assert_eq!(answered.failure, None);
+    assert_eq!(value(&answered)["mem_rss_bytes"], 1);
+    assert_eq!(iso.service().unwrap().restarts(), 1);
+    stop(&iso);
+    sc.finish();
+}
+
+#[test]
+fn an_answer_over_max_output_bytes_fails_its_call_at_once() {
+    let sc = Scenario::start("service: an answer line over max_output_bytes");
+    let iso = service_isolator(&sc, "long", &[("max_output_bytes", "1024")]);
+    wait_up(&iso);
+    let started = Instant::now();
+    let e = usage(&sc, &iso).failure.expect("an answer over the limit");
+    // Its id opens the line: the call fails now, not at its timeout.
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(e.kind, ErrorKind::BadOutput);
+    assert!(
+        e.message.contains(
+            "answered isolator_usage with a line of 5044 bytes or more, over max_output_bytes \
+             (1024)"
+        ),
+        "{}",
+        e.message
+    );
+    assert_eq!(iso.service().unwrap().bad_lines(), 1);
+    assert_eq!(iso.service().unwrap().restarts(), 0);
+    stop(&iso);
+    sc.finish();
+}
+
+#[test]
+fn a_module_destroyed_while_its_helper_starts_stops_it_at_once() {
+    let sc = Scenario::start("service: destroyed during the start");
+    let iso = service_isolator(&sc, "silent-start", &[("service_startup_timeout", "20")]);
+    let pid = sc.wait_for_pids(1)[0];
+    let started = Instant::now();
+    stop(&iso);
+    // It reads the end of its input and exits: no wait for its start-up
+    // timeout, nor for a grace period.
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(!alive(pid), "the helper survived");
+    assert_eq!(
+        logged(
+            log::Level::Info,
+            "was stopped before it answered initialize: the module is being destroyed (exit \
+             status 0)"
+        )
+        .len(),
+        1
+    );
+    sc.finish();
+}
+
+#[test]
 fn lines_that_are_not_responses_are_counted_and_harm_no_call() {
     let sc = Scenario::start("service: garbage, unknown ids and a 5 MiB line");
     let iso = service_isolator(&sc, "garbage", &[("max_output_bytes", "1MiB")]);

@@ -13,6 +13,9 @@ error         answers every request with an error
 invalid       answers usage with statistics of the wrong type
 reverse       holds requests until it has 10, then answers them last first
 stubborn      ignores the end of its input and SIGTERM (exits at SIGKILL)
+long          answers usage with a line of about 5 KB, its id first
+silent-once   silent while the file named by its second argument does not
+              exist (it creates it), then normal: its first run only is
 """
 import json
 import os
@@ -21,6 +24,10 @@ import sys
 import time
 
 mode = sys.argv[1]
+if mode == "silent-once":
+    marker = sys.argv[2]
+    mode = "normal" if os.path.exists(marker) else "silent"
+    open(marker, "a").close()
 seen = 0
 held = []
 
@@ -66,6 +73,11 @@ for line in sys.stdin:
         sys.stdout.write("garbage {\n")
         sys.stdout.write(json.dumps({"jsonrpc": "2.0", "id": 987654, "result": None}) + "\n")
         sys.stdout.write("x" * (5 * 1024 * 1024) + "\n")
+    if mode == "long":
+        padding = "x" * 5000
+        sys.stdout.write(f'{{"jsonrpc":"2.0","id":{request["id"]},"result":{{"pad":"{padding}"}}}}\n')
+        sys.stdout.flush()
+        continue
     if mode == "error":
         reply(request, error={"code": 1, "message": "the helper refuses"})
         continue
