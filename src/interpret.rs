@@ -53,6 +53,9 @@ pub fn interpret(
     if contract.method == Method::IsolatorPrepare {
         check_launch_info(input, &value).map_err(|e| bad_output(contract, e))?;
     }
+    if matches!(contract.output, Output::Resources | Output::Estimate) {
+        check_resources(&value).map_err(|e| bad_output(contract, e))?;
+    }
     if contract.output == Output::Corrections {
         check_corrections(&value).map_err(|e| bad_output(contract, e))?;
     }
@@ -94,6 +97,12 @@ fn bounded(mut text: String) -> String {
     text.truncate(end);
     text.push_str("... [truncated]");
     text
+}
+
+/// The schema an answer of type `output` is parsed with by the shim;
+/// `None` for `Nothing`, whose output is never read.
+pub fn schema_for(output: Output) -> Option<crate::schema::Schema> {
+    (output != Output::Nothing).then(|| schema_of(output))
 }
 
 fn schema_of(output: Output) -> crate::schema::Schema {
@@ -198,8 +207,190 @@ fn check_corrections(corrections: &Value) -> Result<(), String> {
                 ));
             }
         }
+        // An empty id names nothing the agent runs: it would log and skip
+        // the correction, as for a missing one.
+        for field in ["framework_id", "executor_id", "container_id"] {
+            let mut path = format!("kill.{field}");
+            let mut id = kill.get(field).filter(|v| !v.is_null());
+            while let Some(current) = id {
+                if current.get("value").and_then(Value::as_str) == Some("") {
+                    return Err(format!(
+                        "correction {i} names an empty \"{path}.value\": no framework, \
+                         executor or container of the agent has an empty id"
+                    ));
+                }
+                path.push_str(".parent");
+                id = current.get("parent").filter(|v| !v.is_null());
+            }
+        }
     }
     Ok(())
+}
+
+/// Refuses resources that Mesos's `Resources::validate` would refuse
+/// (`resources.cpp`, Mesos 1.11.0: the shim runs it on every entry) or that
+/// would make the agent misbehave: an empty name, a type whose member is
+/// missing or comes with another type's member, a type other than SCALAR,
+/// RANGES and SET, an amount that is negative, not finite or rounds to zero
+/// at Mesos's precision of a thousandth, an inverted or overlapping range,
+/// a range bound below zero (stout casts it to a huge unsigned number), a
+/// set item given twice. Refused here, the call fails with a message naming
+/// the entry and the field, and the method's failure meaning applies (for
+/// the estimator, the estimate is withdrawn), where the shim alone would
+/// only log Mesos's terse reason. Reservations, disk sources and sharing
+/// are left to the shim's `Resources::validate`.
+fn check_resources(resources: &Value) -> Result<(), String> {
+    let Value::Array(entries) = resources else {
+        return Ok(());
+    };
+    for (i, resource) in entries.iter().enumerate() {
+        let name = resource.get("name").and_then(Value::as_str).unwrap_or("");
+        if name.is_empty() {
+            return Err(format!(
+                "resource {i} has an empty \"name\" (Mesos: \"Empty resource name\")"
+            ));
+        }
+        let entry = format!("resource {i} ({name:?})");
+        let kind = resource.get("type").and_then(Value::as_str).unwrap_or("");
+        let has = |member: &str| resource.get(member).is_some_and(|v| !v.is_null());
+        let member = match kind {
+            "SCALAR" => "scalar",
+            "RANGES" => "ranges",
+            "SET" => "set",
+            other => {
+                return Err(format!(
+                    "{entry} has \"type\" {other}: a resource is SCALAR, RANGES or SET \
+                     (Mesos: \"Unsupported resource type\")"
+                ))
+            }
+        };
+        if !has(member) {
+            return Err(format!("{entry} has \"type\" {kind} but no \"{member}\""));
+        }
+        if let Some(other) = ["scalar", "ranges", "set"]
+            .into_iter()
+            .find(|m| *m != member && has(m))
+        {
+            return Err(format!(
+                "{entry} has \"type\" {kind} and a \"{other}\": a resource carries only \
+                 the member of its type"
+            ));
+        }
+        match kind {
+            "SCALAR" => check_scalar(&entry, &resource["scalar"]["value"])?,
+            "RANGES" => check_ranges(&entry, &resource["ranges"])?,
+            _ => check_set(&entry, &resource["set"])?,
+        }
+    }
+    Ok(())
+}
+
+/// A resource's `scalar.value`: finite, and either 0 or at least one
+/// thousandth once rounded, as Mesos compares amounts in fixed point
+/// (`llround(value * 1000)`).
+fn check_scalar(entry: &str, value: &Value) -> Result<(), String> {
+    let Some(amount) = number(value) else {
+        return Ok(());
+    };
+    if !amount.is_finite() {
+        return Err(format!(
+            "{entry}: \"scalar.value\" is {value}: an amount must be a finite number"
+        ));
+    }
+    if amount < 0.0 {
+        return Err(format!(
+            "{entry}: \"scalar.value\" is {value}: an amount must not be negative (Mesos: \
+             \"Invalid scalar resource: value <= 0\")"
+        ));
+    }
+    if amount != 0.0 && (amount * 1000.0).round() <= 0.0 {
+        return Err(format!(
+            "{entry}: \"scalar.value\" is {value}, which Mesos rounds to 0 (amounts are kept to \
+             the thousandth): write 0 or at least 0.0005 (Mesos: \"Invalid scalar resource: \
+             value <= 0\")"
+        ));
+    }
+    Ok(())
+}
+
+/// A RANGES resource's ranges: no bound below zero, none inverted, none
+/// beginning inside an earlier one.
+fn check_ranges(entry: &str, ranges: &Value) -> Result<(), String> {
+    let mut bounds: Vec<(u64, u64)> = Vec::new();
+    for (j, range) in leaves(ranges.get("range")).into_iter().enumerate() {
+        let bound = |field: &str| -> Result<u64, String> {
+            let written = range.get(field).unwrap_or(&Value::Null);
+            match number(written) {
+                Some(n) if n < 0.0 => Err(format!(
+                    "{entry}: \"ranges.range[{j}].{field}\" is {written}: range bounds are \
+                     unsigned numbers"
+                )),
+                // As stout's `static_cast` of a double; whole numbers are
+                // exact up to 2^53, and beyond that only as precise as the
+                // JSON number itself.
+                Some(n) => Ok(written.as_u64().unwrap_or(n as u64)),
+                None => Ok(0),
+            }
+        };
+        let (begin, end) = (bound("begin")?, bound("end")?);
+        if begin > end {
+            return Err(format!(
+                "{entry}: \"ranges.range[{j}]\" begins after it ends ({begin} > {end}) \
+                 (Mesos: \"Invalid ranges resource: begin > end\")"
+            ));
+        }
+        // Mesos's own test: an earlier range holds this one's beginning.
+        if let Some(k) = bounds.iter().position(|&(b, e)| b <= begin && begin <= e) {
+            return Err(format!(
+                "{entry}: \"ranges.range[{k}]\" and \"ranges.range[{j}]\" overlap (Mesos: \
+                 \"Invalid ranges resource: overlapping ranges\")"
+            ));
+        }
+        bounds.push((begin, end));
+    }
+    Ok(())
+}
+
+/// A SET resource's items: none twice.
+fn check_set(entry: &str, set: &Value) -> Result<(), String> {
+    let items = leaves(set.get("item"));
+    for (j, item) in items.iter().enumerate() {
+        if items[..j].contains(item) {
+            return Err(format!(
+                "{entry}: \"set.item\" holds {item} twice (Mesos: \"Invalid set resource: \
+                 duplicated elements\")"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The values stout adds for a repeated field given `value`: the elements
+/// of an array (nested arrays flattened), or the value itself; `null`s add
+/// nothing.
+fn leaves(value: Option<&Value>) -> Vec<&Value> {
+    let mut out = Vec::new();
+    let mut stack: Vec<&Value> = value.into_iter().collect();
+    while let Some(v) = stack.pop() {
+        match v {
+            Value::Array(items) => stack.extend(items.iter().rev()),
+            Value::Null => {}
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// The number stout sets from a value the schema accepted for a numeric
+/// field: a JSON number, or a string holding one (or `Infinity`).
+fn number(value: &Value) -> Option<f64> {
+    match value {
+        Value::Number(n) => n.as_f64(),
+        Value::String(s) if s == "Infinity" => Some(f64::INFINITY),
+        Value::String(s) if s == "-Infinity" => Some(f64::NEG_INFINITY),
+        Value::String(s) => crate::schema::parse_json(s).ok()?.as_f64(),
+        _ => None,
+    }
 }
 
 /// The current time as Mesos stamps statistics: seconds since the epoch.
