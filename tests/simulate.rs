@@ -787,7 +787,7 @@ fn json_lines_describe_every_call_and_the_result() {
     let kinds: BTreeSet<&str> = lines.iter().map(|l| l["type"].as_str().unwrap()).collect();
     assert_eq!(
         kinds,
-        ["call", "note", "phase", "result", "summary"]
+        ["call", "module", "note", "phase", "result", "summary"]
             .into_iter()
             .collect()
     );

@@ -453,12 +453,21 @@ fn print_report(report: &Report, args: &SimulateArgs) {
         for row in &report.summary {
             println!("{}", row.to_json());
         }
+        for row in &report.modules {
+            println!("{}", row.to_json());
+        }
         println!("{}", report.result_json(args.strict));
         return;
     }
     println!();
     println!("summary: command runs per module and method (as /metrics/snapshot counts them)");
     print!("{}", simulate::summary_table(&report.summary));
+    println!();
+    println!(
+        "module counters (/metrics/snapshot's command_modules/<module_name>/..., summed over \
+         agent restarts; commands_unreaped once the modules stopped)"
+    );
+    print!("{}", simulate::module_table(&report.modules));
     println!();
     println!("{}", report.result_line());
     let by_kind = simulate::failures_by_kind(&report.records);

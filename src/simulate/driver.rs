@@ -30,7 +30,7 @@ use tokio::sync::{Mutex as AsyncMutex, Semaphore};
 use tokio::task::JoinHandle;
 
 use super::plan::{ContainerPlan, Plan};
-use super::report::{CallRecord, CallResult, Event, Phase, Progress, SummaryRow};
+use super::report::{CallRecord, CallResult, Event, ModuleRow, Phase, Progress, SummaryRow};
 use super::Observer;
 use crate::error::{CallError, ErrorKind};
 use crate::input::Input;
@@ -70,6 +70,8 @@ pub(super) struct Driven {
     /// were started again, summed over agent restarts.
     pub services: usize,
     pub helper_restarts: u64,
+    /// Each module's own counters, summed over agent restarts.
+    pub modules: Vec<ModuleRow>,
     /// Directories where the isolators keep state, and temp directories.
     pub state_directories: Vec<PathBuf>,
 }
@@ -228,7 +230,8 @@ impl Agent {
             let kind = instance.module.config().kind;
             for method in Method::of_kind(kind) {
                 let stats = instance.module.metrics().stats(method);
-                if stats.calls == 0 {
+                // An error of the module itself counts in errors, not calls.
+                if stats.calls == 0 && stats.errors == 0 {
                     continue;
                 }
                 match rows
@@ -242,6 +245,39 @@ impl Agent {
                         rows.push(row);
                     }
                 }
+            }
+        }
+    }
+
+    /// Adds every instance's own counters to `rows`: the gauges and
+    /// counters `/metrics/snapshot` shows per module that the simulator can
+    /// know. Called once the instances have stopped: a command still being
+    /// reaped then is given up to a second to be.
+    async fn add_module_counters(&self, rows: &mut Vec<ModuleRow>) {
+        for instance in self.instances() {
+            let module = &instance.module;
+            let outlived = module.runner().outlived();
+            let settled = tokio::time::Instant::now() + Duration::from_secs(1);
+            while outlived.pending() > 0 && tokio::time::Instant::now() < settled {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            let row = match rows.iter_mut().find(|r| r.module == instance.name) {
+                Some(row) => row,
+                None => {
+                    rows.push(ModuleRow::new(&instance.name));
+                    let last = rows.len() - 1;
+                    &mut rows[last]
+                }
+            };
+            row.commands_running_peak = row.commands_running_peak.max(module.slots().peak());
+            row.commands_outlived += outlived.adopted();
+            row.commands_unreaped += outlived.pending();
+            if let Some(service) = module.service() {
+                let (restarts, bad_lines) = row.service.unwrap_or((0, 0));
+                row.service = Some((
+                    restarts + service.restarts(),
+                    bad_lines + service.bad_lines(),
+                ));
             }
         }
     }
@@ -390,9 +426,12 @@ pub(super) async fn drive(
     ctx.recorder.phase(
         Phase::AgentStart,
         format!(
-            "agent starts: {} hook module(s), {} isolator module(s)",
+            "agent starts: {} hook module(s), {} isolator module(s), {} resource estimator(s), \
+             {} QoS controller(s)",
             agent.hooks.len(),
-            agent.isolators.len()
+            agent.isolators.len(),
+            usize::from(agent.estimator.is_some()),
+            usize::from(agent.qos_controller.is_some())
         ),
     );
     agent_start(&ctx, &agent, &plan.agent_slave_info).await;
@@ -420,6 +459,7 @@ pub(super) async fn drive(
         ),
     );
     lives = for_each(&ctx, &agent, lives, launch).await?;
+    first_watch_rounds(&ctx, &agent, &lives).await;
     driven.launched = lives
         .iter()
         .filter(|l| l.state == LiveState::Running)
@@ -458,6 +498,7 @@ pub(super) async fn drive(
         agent.add_metrics(&mut driven.summary);
         agent.add_helper_restarts(&mut driven);
         agent.stop().await;
+        agent.add_module_counters(&mut driven.modules).await;
         drop(agent);
         agent = Arc::new(Agent::load(specs)?);
         driven.restarts += 1;
@@ -500,6 +541,7 @@ pub(super) async fn drive(
     agent.add_metrics(&mut driven.summary);
     agent.add_helper_restarts(&mut driven);
     agent.stop().await;
+    agent.add_module_counters(&mut driven.modules).await;
     // Modules in manifest order, methods in contract order.
     let order: Vec<String> = agent.instances().map(|i| i.name.clone()).collect();
     driven.summary.sort_by_key(|r| {
@@ -710,6 +752,72 @@ fn first_failure(results: &[CallResult]) -> Option<CallError> {
         CallResult::Failed(e) => Some(e.clone()),
         _ => None,
     })
+}
+
+/// A launched container's first watch round runs at once (the module
+/// starts it when the watch is registered, before isolate): the simulated
+/// containers, which live milliseconds where a task lives seconds or more,
+/// are kept running until it has. So this waits, after the launches, until
+/// every isolator with a watch command has counted at least one round (its
+/// metrics' `calls`, failed rounds included) per running container it
+/// watches, or until the longest a round can take (the watch's timeout, the
+/// grace period and half a second, then a second more) has passed.
+/// Recovered containers are not waited for: after an agent restart their
+/// first rounds are spread over one `isolator_watch_frequence`, as in the
+/// agent.
+async fn first_watch_rounds(ctx: &Arc<Ctx>, agent: &Arc<Agent>, lives: &[Live]) {
+    let running: Vec<&Live> = lives
+        .iter()
+        .filter(|l| l.state == LiveState::Running)
+        .collect();
+    let mut waits: Vec<(Instance, u64, Duration)> = Vec::new();
+    let (top, nesting) = (agent.isolators_for(false), agent.isolators_for(true));
+    for (nested, isolators) in [(false, &top), (true, &nesting)] {
+        for instance in isolators {
+            let config = instance.module.config();
+            let Some(watch) = config.command(Method::IsolatorWatch) else {
+                continue;
+            };
+            let containers = running
+                .iter()
+                .filter(|l| !nested || l.plan.nested.is_some())
+                .count() as u64;
+            let bound = watch.timeout + config.kill_grace + Duration::from_millis(1500);
+            match waits.iter_mut().find(|(i, _, _)| i.name == instance.name) {
+                Some((_, expected, _)) => *expected += containers,
+                None => waits.push((instance.clone(), containers, bound)),
+            }
+        }
+    }
+    let started = tokio::time::Instant::now();
+    let mut waited_for = 0;
+    for (instance, expected, bound) in &waits {
+        let rounds = || instance.module.metrics().stats(Method::IsolatorWatch).calls;
+        if rounds() >= *expected {
+            continue;
+        }
+        waited_for += expected - rounds();
+        let deadline = started + *bound;
+        while rounds() < *expected && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        if rounds() < *expected {
+            ctx.recorder.note(format!(
+                "{}: {} of {} first watch round(s) had not ended {:.1}s after the launches",
+                instance.name,
+                expected - rounds(),
+                expected,
+                bound.as_secs_f64()
+            ));
+        }
+    }
+    if waited_for > 0 {
+        ctx.recorder.note(format!(
+            "the containers ran {:.3}s more, until the first watch round(s) had run (a \
+             launched container's first round runs at once)",
+            started.elapsed().as_secs_f64()
+        ));
+    }
 }
 
 /// Registers the container's watch on every isolator.

@@ -47,12 +47,13 @@ use serde_json::{json, Value};
 
 pub use driver::ModuleSpec;
 pub use report::{
-    failures_by_kind, summary_table, CallRecord, CallResult, Event, Phase, Progress, SummaryRow,
+    failures_by_kind, module_table, summary_table, CallRecord, CallResult, Event, ModuleRow, Phase,
+    Progress, SummaryRow,
 };
 
 use crate::config::known_keys;
 use crate::manifest;
-use crate::method::ModuleKind;
+use crate::method::{Method, ModuleKind};
 use crate::runtime::runtime;
 use driver::{DriverOptions, Recorder};
 use plan::Plan;
@@ -117,6 +118,8 @@ pub struct Report {
     pub records: Vec<CallRecord>,
     /// Command runs per module and method, summed over restarts.
     pub summary: Vec<SummaryRow>,
+    /// Each module's own counters, summed over restarts.
+    pub modules: Vec<ModuleRow>,
     pub containers: usize,
     /// Top-level containers whose launch succeeded.
     pub launched: usize,
@@ -151,12 +154,35 @@ impl Report {
             .collect()
     }
 
-    /// Calls whose command failed, whatever the module answered.
+    /// Failed commands: calls whose command failed, whatever the module
+    /// answered, and failed watch rounds. A watch round that fails is
+    /// logged and counted (the summary's errors) but answers nothing: the
+    /// watch goes on, so it has no record of its own.
     pub fn errors(&self) -> usize {
-        self.records
+        let calls = self
+            .records
             .iter()
-            .filter(|r| r.result.error().is_some())
-            .count()
+            .filter(|r| r.method != Method::IsolatorWatch && r.result.error().is_some())
+            .count();
+        calls + self.failed_watch_rounds()
+    }
+
+    /// Watch rounds run (each counted in the summary's calls, never in the
+    /// records: a watch is one record when registered, one more when it
+    /// reports a limitation).
+    pub fn watch_rounds(&self) -> usize {
+        self.watch_rows().map(|r| r.calls).sum::<u64>() as usize
+    }
+
+    /// Of which failed (the summary's errors).
+    pub fn failed_watch_rounds(&self) -> usize {
+        self.watch_rows().map(|r| r.errors).sum::<u64>() as usize
+    }
+
+    fn watch_rows(&self) -> impl Iterator<Item = &SummaryRow> {
+        self.summary
+            .iter()
+            .filter(|r| r.method == Method::IsolatorWatch)
     }
 
     /// Whether the run is a success: no call that must succeed failed, no
@@ -183,15 +209,17 @@ impl Report {
         };
         format!(
             "{} container(s): {} launched, {} launch failure(s), {} destroyed after a \
-             limitation{preempted}, {} agent restart(s){helpers}; {} calls, {} with a failed \
-             command; {:.2}s",
+             limitation{preempted}, {} agent restart(s){helpers}; {} calls and {} watch \
+             round(s), {} failed command(s) ({} of them watch rounds); {:.2}s",
             self.containers,
             self.launched,
             self.launch_failures,
             self.limited,
             self.restarts,
             self.records.len(),
+            self.watch_rounds(),
             self.errors(),
+            self.failed_watch_rounds(),
             self.wall.as_secs_f64()
         )
     }
@@ -209,7 +237,9 @@ impl Report {
             "restarts": self.restarts,
             "helper_restarts": self.helper_restarts,
             "calls": self.records.len(),
+            "watch_rounds": self.watch_rounds(),
             "errors": self.errors(),
+            "failed_watch_rounds": self.failed_watch_rounds(),
             "must_succeed_failures": self.must_succeed_failures().len(),
             "leftovers": self.leftovers.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
             "problems": self.problems,
@@ -386,6 +416,7 @@ pub fn simulate(
     Ok(Report {
         records: recorder.take_records(),
         summary: driven.summary,
+        modules: driven.modules,
         containers: options.containers,
         launched: driven.launched,
         launch_failures: driven.launch_failures,

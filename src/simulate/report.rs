@@ -264,6 +264,86 @@ impl SummaryRow {
     }
 }
 
+/// One module's own counters, summed over the module instances of the run:
+/// what `/metrics/snapshot` shows as `command_modules/<module>/...` beside
+/// the per-method ones, as far as a simulation can know them.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ModuleRow {
+    pub module: String,
+    /// The most commands of the module that ran at once (the highest
+    /// `commands_running` was).
+    pub commands_running_peak: usize,
+    /// `commands_outlived`: commands handed to the background reaper, whose
+    /// call ended (a timeout that SIGKILL did not end in time, or a call
+    /// cancelled, such as a watch round stopped by cleanup) before they were
+    /// reaped.
+    pub commands_outlived: u64,
+    /// `commands_unreaped` once the modules stopped: of those, the ones not
+    /// reaped yet.
+    pub commands_unreaped: u64,
+    /// With a service helper: `service_restarts` and `service_bad_lines`.
+    pub service: Option<(u64, u64)>,
+}
+
+impl ModuleRow {
+    pub fn new(module: &str) -> ModuleRow {
+        ModuleRow {
+            module: module.to_string(),
+            ..ModuleRow::default()
+        }
+    }
+
+    pub fn to_json(&self) -> Value {
+        json!({
+            "type": "module",
+            "module": self.module,
+            "commands_running_peak": self.commands_running_peak,
+            "commands_outlived": self.commands_outlived,
+            "commands_unreaped": self.commands_unreaped,
+            "service_restarts": self.service.map(|(restarts, _)| restarts),
+            "service_bad_lines": self.service.map(|(_, bad)| bad),
+        })
+    }
+}
+
+/// The module counters as an aligned table (`-` where a module has no
+/// service helper).
+pub fn module_table(rows: &[ModuleRow]) -> String {
+    let module_width = rows
+        .iter()
+        .map(|r| r.module.len())
+        .chain(["module".len()])
+        .max()
+        .unwrap_or(6);
+    let mut out = format!(
+        "{:<mw$}  {:>21} {:>17} {:>17} {:>16} {:>17}\n",
+        "module",
+        "peak commands_running",
+        "commands_outlived",
+        "commands_unreaped",
+        "service_restarts",
+        "service_bad_lines",
+        mw = module_width
+    );
+    for r in rows {
+        let (restarts, bad) = match r.service {
+            Some((restarts, bad)) => (restarts.to_string(), bad.to_string()),
+            None => ("-".to_string(), "-".to_string()),
+        };
+        out.push_str(&format!(
+            "{:<mw$}  {:>21} {:>17} {:>17} {:>16} {:>17}\n",
+            r.module,
+            r.commands_running_peak,
+            r.commands_outlived,
+            r.commands_unreaped,
+            restarts,
+            bad,
+            mw = module_width
+        ));
+    }
+    out
+}
+
 /// The summary as an aligned table.
 pub fn summary_table(rows: &[SummaryRow]) -> String {
     let module_width = rows
