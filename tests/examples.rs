@@ -361,7 +361,12 @@ fn the_example_isolator_keeps_its_own_state_from_isolate_to_cleanup() {
     let local = localized(&s, &checkout().join("examples/modules.json"));
     let isolate = checkout().join("tests/fixtures/isolator_isolate/container.json");
     let status = checkout().join("tests/fixtures/isolator_status/container-2.json");
-    let cleanup = checkout().join("tests/fixtures/isolator_cleanup/container.json");
+    // Cleanup runs its command only for a container the module knows: in
+    // the agent, one it prepared, whose container_config it then passes.
+    let mut known = fixture_value("isolator_cleanup/container.json");
+    known["container_config"] =
+        fixture_value("isolator_prepare/command-task.json")["container_config"].clone();
+    let cleanup = write_input(&s, "cleanup.json", &known);
     let pid_file = s
         .path()
         .join("example-state/example-isolator/8a96d8d3-e1eb-42bf-b37c-9104f9a7b9fc.pid");

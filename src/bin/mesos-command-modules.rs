@@ -11,8 +11,10 @@ use std::time::{Duration, Instant};
 use clap::{Parser, Subcommand};
 
 use mesos_command_modules::input::Input;
+use mesos_command_modules::interpret::schema_for;
 use mesos_command_modules::manifest::{self, ManifestModule};
 use mesos_command_modules::runtime::runtime;
+use mesos_command_modules::schema;
 use mesos_command_modules::simulate::{self, Event, Options, Report};
 use mesos_command_modules::{Answer, Method, Module, StateMode};
 
@@ -272,8 +274,31 @@ fn call(
         Input::from_document(&text).map_err(|e| format!("{}: {e}", input_path.display()))?;
     let module = Module::with_state(kind, &entry.name, &entry.parameters, StateMode::Bypassed)
         .map_err(|e| format!("{}: {e}", entry.name))?;
-    if module.config().command(method).is_none() {
+    let configured = module.config().command(method).is_some();
+    if !configured {
         eprintln!("note: {method}_command is not configured; this is the module's default answer");
+    }
+    // In the agent the module knows a container once it has prepared or
+    // recovered it, and adds its `container_config` to every later call;
+    // `call` keeps no state, so a `container_config` in the input stands
+    // for that. A container the module does not know gets no cleanup
+    // command and a watch that never completes.
+    let known = input
+        .parsed("container_config")
+        .is_some_and(|c| !c.is_null());
+    if configured && !known && matches!(method, Method::IsolatorCleanup | Method::IsolatorWatch) {
+        module.shutdown_and_wait();
+        eprintln!(
+            "note: the input has no container_config, so the module does not know this \
+             container (in the agent: it neither prepared nor recovered it) and runs no command; \
+             add the container_config prepare received to run {method}_command"
+        );
+        if method == Method::IsolatorCleanup {
+            eprintln!("{method}: succeeded without running the command (nothing to forget)");
+        } else {
+            eprintln!("{method}: no answer (the watch of an unknown container never completes)");
+        }
+        return Ok(ExitCode::SUCCESS);
     }
     let outcome = runtime().block_on(module.call(method, input));
     module.shutdown_and_wait();
@@ -283,7 +308,7 @@ fn call(
     };
     let seconds = outcome.duration.as_secs_f64();
     match &outcome.answer {
-        Answer::Value(json) => println!("{json}"),
+        Answer::Value(json) => print_as_parsed(method, json),
         Answer::None if method.contract().output.type_name() == "Nothing" => {
             eprintln!("{method}: succeeded");
         }
@@ -301,6 +326,26 @@ fn call(
     }
     eprintln!("{method}: took {seconds:.3}s");
     Ok(ExitCode::SUCCESS)
+}
+
+/// Prints an answer as the agent's Mesos receives it: the shim parses the
+/// module's JSON with stout's `protobuf::parse`, which leaves out members
+/// that name no field, `null`s, unknown enum names and cleared `oneof`
+/// members; each part left out is named on stderr.
+fn print_as_parsed(method: Method, json: &str) {
+    let parsed = serde_json::from_str(json).ok();
+    let (Some(schema), Some(value)) = (schema_for(method.contract().output), parsed) else {
+        println!("{json}");
+        return;
+    };
+    let (kept, ignored) = schema::kept(schema, &value);
+    println!("{kept}");
+    for part in &ignored {
+        eprintln!(
+            "note: Mesos does not receive {} ({}): the shim's stout parse leaves it out",
+            part.path, part.why
+        );
+    }
 }
 
 fn run_simulation(args: &SimulateArgs) -> Result<ExitCode, String> {

@@ -26,6 +26,10 @@
 //! the containerizer refusing `rootfs` in a launch info) is the caller's
 //! business.
 //!
+//! [`kept()`] gives the other half of the verdict for a value stout
+//! accepts: what the parsed message holds, and what stout left out of it
+//! (unknown keys, `null`s, unknown enum names, cleared `oneof` members).
+//!
 //! The types are described by a static table (`table.rs`) generated from the
 //! Mesos 1.11.0 .proto files and interpreted by one generic validator
 //! (`validate.rs`). JSON text is read by a reader that reproduces stout's
@@ -45,10 +49,12 @@
 mod desc;
 mod error;
 mod json;
+mod kept;
 mod table;
 mod validate;
 
 pub use error::{JsonType, SchemaError};
+pub use kept::Ignored;
 
 use serde_json::Value;
 
@@ -163,6 +169,18 @@ pub fn validate(schema: Schema, value: &Value) -> Result<(), SchemaError> {
     match schema.shape() {
         Shape::Message(desc) => validate::message(desc, value),
         Shape::List(desc) => validate::message_list(desc, value),
+    }
+}
+
+/// What stout's `protobuf::parse<T>` keeps of `value`, which must have
+/// passed [`validate()`] for `schema`: the value without the parts the
+/// parsed message does not hold (keys that name no field, `null`s, enum
+/// names the type lacks, `oneof` members a later one clears), and those
+/// parts, each with its path. Kept values keep their JSON spelling.
+pub fn kept(schema: Schema, value: &Value) -> (Value, Vec<Ignored>) {
+    match schema.shape() {
+        Shape::Message(desc) => kept::message(desc, value),
+        Shape::List(desc) => kept::message_list(desc, value),
     }
 }
 

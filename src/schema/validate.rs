@@ -304,7 +304,7 @@ fn parse_map(
 
 /// Whether stout's parse of `value` for `field` sets it (its has-bit):
 /// `null` does not, nor does an unknown name on a non-required enum.
-fn sets_field(field: &Field, value: &Value) -> bool {
+pub(super) fn sets_field(field: &Field, value: &Value) -> bool {
     match (value, field.kind) {
         (Value::Null, _) => false,
         (Value::String(name), Kind::Enum(desc)) => desc.has(name),
@@ -314,7 +314,7 @@ fn sets_field(field: &Field, value: &Value) -> bool {
 
 /// Whether `field`, a member of a oneof, is the one left set: stout sets
 /// members in key order and each set clears the previous member.
-fn oneof_survivor(desc: &Message, object: &Map<String, Value>, field: &Field) -> bool {
+pub(super) fn oneof_survivor(desc: &Message, object: &Map<String, Value>, field: &Field) -> bool {
     let winner = desc
         .fields
         .iter()
