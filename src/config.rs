@@ -55,6 +55,16 @@ const COMMAND_SUFFIX: &str = "_command";
 const TIMEOUT_SUFFIX: &str = "_timeout";
 const MERGE_SUFFIX: &str = "_merge";
 
+/// The keys of the service helper besides `service_command`, refused
+/// without it.
+const SERVICE_KEYS: [&str; 5] = [
+    "service_methods",
+    "service_startup_timeout",
+    "service_max_in_flight",
+    "service_unanswered_limit",
+    "service_restart_backoff_max",
+];
+
 /// Keys that are not per method: (key, module kind it applies to or `None`
 /// for both, what it takes).
 const GLOBAL_KEYS: &[(&str, Option<ModuleKind>)] = &[
@@ -79,10 +89,21 @@ const GLOBAL_KEYS: &[(&str, Option<ModuleKind>)] = &[
 ];
 
 /// A configuration error: the key at fault and what is wrong with it.
+///
+/// [`Config::parse`] reports every key it finds at fault, not only the
+/// first: the first (in the order of the parameters) is `key`/`problem`,
+/// the others are in `others`, each naming its own key ([`each`] gives
+/// them all). `{}` displays the first as `key: problem`; the alternate
+/// form, `{:#}`, all of them on one line, separated by `; and `.
+///
+/// [`each`]: ConfigError::each
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ConfigError {
     pub key: String,
     pub problem: String,
+    /// The other keys at fault in the same parameters, in their order;
+    /// empty when there is one error. Their own `others` are empty.
+    pub others: Vec<ConfigError>,
 }
 
 impl ConfigError {
@@ -90,17 +111,72 @@ impl ConfigError {
         ConfigError {
             key: key.into(),
             problem: problem.into(),
+            others: Vec::new(),
         }
+    }
+
+    /// Every error, this one first, each as `(key, problem)`.
+    pub fn each(&self) -> impl Iterator<Item = (&str, &str)> {
+        std::iter::once((self.key.as_str(), self.problem.as_str())).chain(
+            self.others
+                .iter()
+                .map(|e| (e.key.as_str(), e.problem.as_str())),
+        )
+    }
+
+    /// One error of all of `errors` (in the order they came), or `None`
+    /// when there is none.
+    fn gather(mut errors: Vec<ConfigError>) -> Option<ConfigError> {
+        if errors.is_empty() {
+            return None;
+        }
+        let mut first = errors.remove(0);
+        first.others = errors;
+        Some(first)
     }
 }
 
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.key, self.problem)
+        write!(f, "{}: {}", self.key, self.problem)?;
+        if f.alternate() {
+            for other in &self.others {
+                write!(f, "; and {}: {}", other.key, other.problem)?;
+            }
+        }
+        Ok(())
     }
 }
 
 impl std::error::Error for ConfigError {}
+
+/// The errors found while parsing one module's parameters.
+#[derive(Default)]
+struct Problems(Vec<ConfigError>);
+
+impl Problems {
+    fn push(&mut self, error: ConfigError) {
+        self.0.push(error);
+    }
+
+    /// The value of `result`, or `None` with its error kept.
+    fn take<T>(&mut self, result: Result<T, ConfigError>) -> Option<T> {
+        match result {
+            Ok(value) => Some(value),
+            Err(e) => {
+                self.0.push(e);
+                None
+            }
+        }
+    }
+
+    /// The value of `result`, or `fallback` with its error kept (the
+    /// parse goes on to find the other errors; the fallback is never
+    /// used, since the parse then fails).
+    fn or<T>(&mut self, result: Result<T, ConfigError>, fallback: T) -> T {
+        self.take(result).unwrap_or(fallback)
+    }
+}
 
 /// One method's command.
 #[derive(Clone, Debug, PartialEq)]
@@ -173,28 +249,44 @@ impl Config {
     ///
     /// Commands are checked on disk (exists, is an executable file, and is
     /// not writable by anyone but root or the current user unless
-    /// `allow_insecure_commands` is true).
+    /// `allow_insecure_commands` is true), and so is `temp_directory` when
+    /// the module runs commands (it must exist). Every key at fault is
+    /// reported, in the order of the parameters (see [`ConfigError`]).
     pub fn parse(
         kind: ModuleKind,
         symbol: &str,
         parameters: &[(String, String)],
     ) -> Result<Config, ConfigError> {
+        let mut problems = Problems::default();
         let mut values: BTreeMap<&str, &str> = BTreeMap::new();
+        let mut seen: Vec<&str> = Vec::new();
+        let mut repeated: Vec<&str> = Vec::new();
         for (key, value) in parameters {
-            check_key(kind, key)?;
-            if values.insert(key.as_str(), value.as_str()).is_some() {
-                return Err(ConfigError::new(key.as_str(), "is given more than once"));
+            if seen.contains(&key.as_str()) {
+                if !repeated.contains(&key.as_str()) {
+                    repeated.push(key);
+                    problems.push(ConfigError::new(key.as_str(), "is given more than once"));
+                }
+                continue;
+            }
+            seen.push(key);
+            match check_key(kind, key) {
+                Ok(()) => {
+                    values.insert(key.as_str(), value.as_str());
+                }
+                Err(e) => problems.push(e),
             }
         }
 
         let module_name = match values.get("module_name") {
-            Some(name) => parse_module_name(name)?,
+            Some(name) => problems.take(parse_module_name(name)),
             None => {
-                return Err(ConfigError::new(
+                problems.push(ConfigError::new(
                     "module_name",
                     "is mandatory (it names the module in logs and metrics and, for an \
                      isolator, its state directory)",
-                ))
+                ));
+                None
             }
         };
         let flag = |key: &str, default: bool| match values.get(key) {
@@ -209,52 +301,79 @@ impl Config {
             Some(v) => parse_directory(key, v),
             None => Ok(default),
         };
+        let count = |key: &str, max: usize, default: usize| match values.get(key) {
+            Some(v) => parse_count(key, v, max),
+            None => Ok(default),
+        };
 
-        let allow_insecure_commands = flag("allow_insecure_commands", false)?;
+        let allow_insecure_commands = problems.or(flag("allow_insecure_commands", false), false);
         let service = match values.get("service_command").map(|v| v.trim()) {
-            Some(value) if !value.is_empty() => Some(ServiceConfig {
-                configured: value.to_string(),
-                path: resolve_command("service_command", value, allow_insecure_commands)?,
-                methods: match values.get("service_methods") {
-                    Some(list) => parse_service_methods(kind, list)?,
+            Some(value) if !value.is_empty() => {
+                let path = problems.take(resolve_command(
+                    "service_command",
+                    value,
+                    allow_insecure_commands,
+                ));
+                let methods = match values.get("service_methods") {
+                    Some(list) => problems.take(parse_service_methods(kind, list)),
                     None => {
-                        return Err(ConfigError::new(
+                        problems.push(ConfigError::new(
                             "service_methods",
                             "is mandatory with service_command: name the methods the helper \
                              serves (e.g. \"isolator_usage,isolator_status\"), or \"all\"",
-                        ))
+                        ));
+                        None
                     }
-                },
-                startup_timeout: seconds(
-                    "service_startup_timeout",
+                };
+                let startup_timeout = problems.or(
+                    seconds("service_startup_timeout", DEFAULT_SERVICE_STARTUP_TIMEOUT),
                     DEFAULT_SERVICE_STARTUP_TIMEOUT,
-                )?,
-                max_in_flight: match values.get("service_max_in_flight") {
-                    Some(v) => parse_count("service_max_in_flight", v, 65536)?,
-                    None => DEFAULT_SERVICE_MAX_IN_FLIGHT,
-                },
-                unanswered_limit: match values.get("service_unanswered_limit") {
-                    Some(v) => parse_count("service_unanswered_limit", v, 1000)?,
-                    None => DEFAULT_SERVICE_UNANSWERED_LIMIT,
-                },
-                restart_backoff_max: seconds(
-                    "service_restart_backoff_max",
+                );
+                let max_in_flight = problems.or(
+                    count(
+                        "service_max_in_flight",
+                        65536,
+                        DEFAULT_SERVICE_MAX_IN_FLIGHT,
+                    ),
+                    DEFAULT_SERVICE_MAX_IN_FLIGHT,
+                );
+                let unanswered_limit = problems.or(
+                    count(
+                        "service_unanswered_limit",
+                        1000,
+                        DEFAULT_SERVICE_UNANSWERED_LIMIT,
+                    ),
+                    DEFAULT_SERVICE_UNANSWERED_LIMIT,
+                );
+                let restart_backoff_max = problems.or(
+                    seconds(
+                        "service_restart_backoff_max",
+                        DEFAULT_SERVICE_RESTART_BACKOFF_MAX,
+                    )
+                    .and_then(at_least_first_backoff),
                     DEFAULT_SERVICE_RESTART_BACKOFF_MAX,
-                )?,
-            }),
+                );
+                match (path, methods) {
+                    (Some(path), Some(methods)) => Some(ServiceConfig {
+                        configured: value.to_string(),
+                        path,
+                        methods,
+                        startup_timeout,
+                        max_in_flight,
+                        unanswered_limit,
+                        restart_backoff_max,
+                    }),
+                    _ => None,
+                }
+            }
             _ => {
-                let service_keys = [
-                    "service_methods",
-                    "service_startup_timeout",
-                    "service_max_in_flight",
-                    "service_unanswered_limit",
-                    "service_restart_backoff_max",
-                ];
-                if let Some(key) = service_keys.iter().find(|k| values.contains_key(*k)) {
-                    return Err(ConfigError::new(
-                        *key,
-                        "needs service_command: no service helper is configured",
-                    ));
+                for key in SERVICE_KEYS {
+                    if values.contains_key(key) {
+                        problems.push(ConfigError::new(
+                            key,
+                            "needs service_command: no service helper is configured",
+                        ));
+                    }
                 }
                 None
             }
@@ -265,15 +384,15 @@ impl Config {
             let command_key = format!("{}{COMMAND_SUFFIX}", method.key());
             let timeout_key = format!("{}{TIMEOUT_SUFFIX}", method.key());
             let merge_key = format!("{}{MERGE_SUFFIX}", method.key());
-            let timeout = seconds(&timeout_key, DEFAULT_TIMEOUT)?;
-            let merge = flag(&merge_key, false)?;
+            let timeout = problems.or(seconds(&timeout_key, DEFAULT_TIMEOUT), DEFAULT_TIMEOUT);
+            let merge = problems.or(flag(&merge_key, false), false);
             let served = service.as_ref().filter(|s| s.methods.contains(&method));
             if let Some(service) = served {
                 if values
                     .get(command_key.as_str())
                     .is_some_and(|v| !v.trim().is_empty())
                 {
-                    return Err(ConfigError::new(
+                    problems.push(ConfigError::new(
                         command_key.as_str(),
                         format!(
                             "{} is also in service_methods: a method is served either by its \
@@ -281,6 +400,7 @@ impl Config {
                             method.key()
                         ),
                     ));
+                    continue;
                 }
                 commands.insert(
                     method,
@@ -294,10 +414,16 @@ impl Config {
                 );
                 continue;
             }
+            // An empty `<method>_command` means no command, as if absent.
             match values.get(command_key.as_str()) {
                 Some(value) if !value.trim().is_empty() => {
-                    let path =
-                        resolve_command(&command_key, value.trim(), allow_insecure_commands)?;
+                    let Some(path) = problems.take(resolve_command(
+                        &command_key,
+                        value.trim(),
+                        allow_insecure_commands,
+                    )) else {
+                        continue;
+                    };
                     commands.insert(
                         method,
                         CommandConfig {
@@ -321,37 +447,82 @@ impl Config {
             }
         }
 
-        Ok(Config {
+        let state_directory = problems.or(
+            directory("state_directory", PathBuf::from(DEFAULT_STATE_DIRECTORY)),
+            PathBuf::from(DEFAULT_STATE_DIRECTORY),
+        );
+        let temp_directory = match values.get("temp_directory") {
+            Some(v) => problems.take(parse_directory("temp_directory", v)),
+            None => Some(default_temp_directory(
+                std::env::var_os("TMPDIR").as_deref(),
+            )),
+        };
+        // Only the commands run per call use it: a module without any (or
+        // whose methods are all served by the helper) never does.
+        if let Some(dir) = &temp_directory {
+            if commands.values().any(|c| !c.via_service) {
+                problems.take(check_temp_directory(
+                    dir,
+                    values.contains_key("temp_directory"),
+                ));
+            }
+        }
+        let config = Config {
             kind,
             symbol: symbol.to_string(),
             commands,
-            watch_frequency: seconds("isolator_watch_frequence", DEFAULT_WATCH_FREQUENCY)?,
-            debug: flag("debug", false)?,
-            supports_nesting: flag("supports_nesting", true)?,
-            supports_standalone: flag("supports_standalone", false)?,
-            state_directory: directory("state_directory", PathBuf::from(DEFAULT_STATE_DIRECTORY))?
-                .join(&module_name),
-            kill_grace: seconds("kill_grace_period", DEFAULT_KILL_GRACE)?,
+            watch_frequency: problems.or(
+                seconds("isolator_watch_frequence", DEFAULT_WATCH_FREQUENCY),
+                DEFAULT_WATCH_FREQUENCY,
+            ),
+            debug: problems.or(flag("debug", false), false),
+            supports_nesting: problems.or(flag("supports_nesting", true), true),
+            supports_standalone: problems.or(flag("supports_standalone", false), false),
+            state_directory: state_directory.join(module_name.as_deref().unwrap_or_default()),
+            kill_grace: problems.or(
+                seconds("kill_grace_period", DEFAULT_KILL_GRACE),
+                DEFAULT_KILL_GRACE,
+            ),
             max_output_bytes: match values.get("max_output_bytes") {
-                Some(v) => parse_bytes("max_output_bytes", v)?,
+                Some(v) => {
+                    problems.or(parse_bytes("max_output_bytes", v), DEFAULT_MAX_OUTPUT_BYTES)
+                }
                 None => DEFAULT_MAX_OUTPUT_BYTES,
             },
-            temp_directory: directory("temp_directory", std::env::temp_dir())?,
+            temp_directory: temp_directory.unwrap_or_default(),
             allow_insecure_commands,
             command_cgroup: match values.get("command_cgroup") {
-                Some(v) => {
-                    CgroupSetting::parse(v).map_err(|p| ConfigError::new("command_cgroup", p))?
-                }
+                Some(v) => problems.or(
+                    CgroupSetting::parse(v).map_err(|p| ConfigError::new("command_cgroup", p)),
+                    CgroupSetting::Auto,
+                ),
                 None => CgroupSetting::Auto,
             },
             max_concurrent_commands: match values.get("max_concurrent_commands") {
-                Some(v) => parse_count("max_concurrent_commands", v, MAX_CONCURRENT_COMMANDS)?,
+                Some(v) => problems.or(
+                    parse_count("max_concurrent_commands", v, MAX_CONCURRENT_COMMANDS),
+                    1,
+                ),
                 None => default_max_concurrent_commands(),
             },
             service,
-            module_name,
+            module_name: module_name.unwrap_or_default(),
             warnings,
-        })
+        };
+        // In the order of the parameters (a mandatory key that is missing
+        // last), whatever the order the checks ran in.
+        let mut errors = problems.0;
+        let position = |key: &str| {
+            parameters
+                .iter()
+                .position(|(k, _)| k == key)
+                .unwrap_or(parameters.len())
+        };
+        errors.sort_by_key(|e| position(&e.key));
+        match ConfigError::gather(errors) {
+            Some(e) => Err(e),
+            None => Ok(config),
+        }
     }
 
     /// The command of `method`, if one is configured.
@@ -365,13 +536,52 @@ impl Config {
         self.commands.values().any(|c| !c.via_service)
     }
 
+    /// Why the module's commands could not run in its `temp_directory`, if
+    /// that is so: it is not a directory, or this process may not create
+    /// entries in it (read-only, no permission). Module load refuses only a
+    /// missing one (see `check_temp_directory`); each call reports these,
+    /// and `mesos-command-modules check` reports them up front. `None` for
+    /// a module that runs no command per call.
+    pub fn temp_directory_problem(&self) -> Option<ConfigError> {
+        if !self.runs_commands() {
+            return None;
+        }
+        let dir = &self.temp_directory;
+        let problem = match std::fs::metadata(dir) {
+            Err(e) => format!("\"{}\" cannot be used: {e}", dir.display()),
+            Ok(m) if !m.is_dir() => format!("\"{}\" is not a directory", dir.display()),
+            Ok(_) => {
+                let access = rustix::fs::Access::WRITE_OK | rustix::fs::Access::EXEC_OK;
+                match rustix::fs::access(dir, access) {
+                    Ok(()) => return None,
+                    Err(e) => format!(
+                        "\"{}\" is not writable here: {}",
+                        dir.display(),
+                        std::io::Error::from(e)
+                    ),
+                }
+            }
+        };
+        Some(ConfigError::new(
+            "temp_directory",
+            format!("{problem}, so every command of the module would fail"),
+        ))
+    }
+
     /// The methods that have a command, in method order.
     pub fn configured_methods(&self) -> impl Iterator<Item = Method> + '_ {
         self.commands.keys().copied()
     }
 
-    /// The effective configuration as `key = value` lines, every key with
-    /// its value or default, for `mesos-command-modules check`.
+    /// The effective configuration as `key = value` lines, for
+    /// `mesos-command-modules check`: every key that is not per method
+    /// (the isolator's for an isolator) with its value or default, except
+    /// the service keys besides `service_command`, which only a configured
+    /// helper has; every method's `<method>_command` (`(none)`, or `(served
+    /// by service_command)`); and for each method that has a command or is
+    /// served, its effective `<method>_timeout`, and `<method>_merge` where
+    /// the method has one. A method without either has no effective
+    /// timeout or merge mode.
     pub fn describe(&self) -> Vec<(String, String)> {
         let mut lines = vec![
             ("module_name".to_string(), self.module_name.clone()),
@@ -485,6 +695,23 @@ impl Config {
     }
 }
 
+/// The back-off starts at 0.1 s: a smaller bound could only be a
+/// misunderstanding (restarts would not come sooner), so it is refused
+/// rather than silently raised.
+fn at_least_first_backoff(bound: Duration) -> Result<Duration, ConfigError> {
+    if bound < crate::service::FIRST_BACKOFF {
+        return Err(ConfigError::new(
+            "service_restart_backoff_max",
+            format!(
+                "{} is less than the first pause before a restart (0.1s): the pauses double \
+                 from 0.1s up to this bound",
+                seconds_text(bound)
+            ),
+        ));
+    }
+    Ok(bound)
+}
+
 fn seconds_text(d: Duration) -> String {
     format!("{}s", d.as_secs_f64())
 }
@@ -506,6 +733,18 @@ pub fn known_keys(kind: ModuleKind) -> Vec<String> {
     keys
 }
 
+/// The kind's name as printed in messages, after its article: "a Hook",
+/// "an Isolator", "a ResourceEstimator", "a QoSController".
+pub fn with_article(kind: ModuleKind) -> String {
+    let name = kind.name();
+    let article = if name.starts_with(['A', 'E', 'I', 'O', 'U']) {
+        "an"
+    } else {
+        "a"
+    };
+    format!("{article} {name}")
+}
+
 fn check_key(kind: ModuleKind, key: &str) -> Result<(), ConfigError> {
     let own = known_keys(kind);
     if own.iter().any(|k| k == key) {
@@ -518,8 +757,29 @@ fn check_key(kind: ModuleKind, key: &str) -> Result<(), ConfigError> {
         return Err(ConfigError::new(
             key,
             format!(
-                "is a key of {other} modules, but this module is a {kind} module (load it \
-                 with a com_criteo_mesos_Command{other} module name)"
+                "is a key of {other} modules, but this module is {} module (load it with a \
+                 com_criteo_mesos_Command{other} module name)",
+                with_article(kind)
+            ),
+        ));
+    }
+    // `<method>_merge` for a method that has no merge mode: the closest key
+    // would be its `_timeout`, which is not what was meant.
+    if let Some(method) = key
+        .strip_suffix(MERGE_SUFFIX)
+        .and_then(|stem| Method::ALL.into_iter().find(|m| m.key() == stem))
+    {
+        let merging: Vec<String> = Method::ALL
+            .into_iter()
+            .filter(|m| m.contract().merge.is_some())
+            .map(|m| format!("{}{MERGE_SUFFIX}", m.key()))
+            .collect();
+        return Err(ConfigError::new(
+            key,
+            format!(
+                "unknown key: {method} has no merge mode; a _merge key exists only for the \
+                 label decorators and the environment decorator ({})",
+                merging.join(", ")
             ),
         ));
     }
@@ -549,7 +809,7 @@ fn closest<'a>(key: &str, known: &'a [String]) -> Option<&'a str> {
         .map(|(_, k)| k.as_str())
 }
 
-fn edit_distance(a: &str, b: &str) -> usize {
+pub(crate) fn edit_distance(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();
     let mut previous: Vec<usize> = (0..=b.len()).collect();
     for (i, ca) in a.chars().enumerate() {
@@ -582,7 +842,7 @@ fn parse_module_name(value: &str) -> Result<String, ConfigError> {
 fn parse_bool(key: &str, value: &str) -> Result<bool, ConfigError> {
     match value.trim().to_ascii_lowercase().as_str() {
         "true" | "1" | "yes" | "on" => Ok(true),
-        "false" | "0" | "no" | "off" | "" => Ok(false),
+        "false" | "0" | "no" | "off" => Ok(false),
         _ => Err(ConfigError::new(
             key,
             format!("\"{value}\" is not a boolean (use \"true\" or \"false\")"),
@@ -644,7 +904,8 @@ fn parse_service_methods(kind: ModuleKind, list: &str) -> Result<Vec<Method>, Co
                 ConfigError::new(
                     KEY,
                     format!(
-                        "\"{stem}\" is not a method of a {kind} module (they are: {}, or \"all\")",
+                        "\"{stem}\" is not a method of {} module (they are: {}, or \"all\")",
+                        with_article(kind),
                         known.join(", ")
                     ),
                 )
@@ -724,19 +985,97 @@ fn parse_directory(key: &str, value: &str) -> Result<PathBuf, ConfigError> {
     Ok(path)
 }
 
+/// The default `temp_directory`: the agent's temp directory, as stout's
+/// `os::temp()` gives it (`$TMPDIR` if set, else `/tmp`), except that an
+/// empty `TMPDIR` counts as unset (as for glibc, Go and Python). A relative
+/// `TMPDIR` is returned as it is, and refused by [`check_temp_directory`]
+/// when the module runs commands.
+fn default_temp_directory(tmpdir: Option<&std::ffi::OsStr>) -> PathBuf {
+    match tmpdir {
+        Some(dir) if !dir.is_empty() => PathBuf::from(dir),
+        _ => PathBuf::from("/tmp"),
+    }
+}
+
+/// What module load requires of the `temp_directory` of a module that runs
+/// commands: an absolute path (the default from a relative `TMPDIR` would
+/// give the commands paths relative to the agent's working directory), and
+/// one that exists, since otherwise every call fails. A directory that
+/// exists but cannot be used (read-only, not a directory) is left to each
+/// call's error, as such a state may be passing; `mesos-command-modules
+/// check` reports it (see [`Config::temp_directory_problem`]).
+fn check_temp_directory(dir: &Path, given: bool) -> Result<(), ConfigError> {
+    const KEY: &str = "temp_directory";
+    let what = if given {
+        format!("\"{}\"", dir.display())
+    } else {
+        format!(
+            "is not given, and its default, $TMPDIR (\"{}\"),",
+            dir.display()
+        )
+    };
+    if !dir.is_absolute() {
+        return Err(ConfigError::new(
+            KEY,
+            format!(
+                "{what} is not an absolute path (the commands would get paths relative to \
+                 the agent's working directory): set temp_directory, or TMPDIR to an absolute \
+                 path"
+            ),
+        ));
+    }
+    match std::fs::metadata(dir) {
+        Err(e)
+            if matches!(
+                e.kind(),
+                std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
+            ) =>
+        {
+            Err(ConfigError::new(
+                KEY,
+                format!(
+                    "{what} does not exist, so every command of the module would fail: create \
+                     it, or choose another directory{}",
+                    if given { "" } else { " with temp_directory" }
+                ),
+            ))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// What a command's value must be, in the messages that refuse one.
+const COMMAND_RULE: &str =
+    "a command must be an absolute path, or a bare name (without a slash) found in PATH";
+
 /// Finds the executable `value` names and checks it can be run safely.
+///
+/// `value` is an absolute path, or a bare name looked up in the absolute
+/// directories of `PATH`. A relative path (`./x.sh`, `bin/x`), or a relative
+/// or empty entry of `PATH`, would depend on the agent's working directory:
+/// the first is refused, the second skipped.
 fn resolve_command(key: &str, value: &str, allow_insecure: bool) -> Result<PathBuf, ConfigError> {
     let path = if value.contains('/') {
+        if !Path::new(value).is_absolute() {
+            return Err(ConfigError::new(
+                key,
+                format!("\"{value}\" is a relative path: {COMMAND_RULE}"),
+            ));
+        }
         PathBuf::from(value)
     } else {
         let search = std::env::var_os("PATH").unwrap_or_default();
         std::env::split_paths(&search)
+            .filter(|dir| dir.is_absolute())
             .map(|dir| dir.join(value))
             .find(|candidate| is_executable_file(candidate))
             .ok_or_else(|| {
                 ConfigError::new(
                     key,
-                    format!("\"{value}\" is not an executable found in PATH"),
+                    format!(
+                        "\"{value}\" is not an executable found in PATH (in its absolute \
+                         directories); {COMMAND_RULE}"
+                    ),
                 )
             })?
     };
@@ -1208,5 +1547,355 @@ mod tests {
             assert_eq!(e.key, "max_concurrent_commands");
             assert_eq!(e.problem, problem);
         }
+    }
+
+    #[test]
+    fn relative_command_paths_are_refused() {
+        for (key, value) in [
+            ("isolator_prepare_command", "./ans.sh"),
+            ("isolator_prepare_command", "rel/x.sh"),
+            ("service_command", "./h.py"),
+        ] {
+            let mut pairs = vec![("module_name", "m"), (key, value)];
+            if key == "service_command" {
+                pairs.push(("service_methods", "isolator_usage"));
+            }
+            let e = parse(ModuleKind::Isolator, &pairs).unwrap_err();
+            assert_eq!(e.key, key, "{e}");
+            assert_eq!(
+                e.problem,
+                format!(
+                    "\"{value}\" is a relative path: a command must be an absolute path, or a \
+                     bare name (without a slash) found in PATH"
+                )
+            );
+            assert!(e.others.is_empty(), "{e}");
+        }
+    }
+
+    #[test]
+    fn an_empty_boolean_is_refused_but_an_empty_command_is_none() {
+        for (kind, key) in [
+            (ModuleKind::Isolator, "supports_nesting"),
+            (ModuleKind::Isolator, "supports_standalone"),
+            (ModuleKind::Hook, "debug"),
+            (ModuleKind::Hook, "allow_insecure_commands"),
+            (
+                ModuleKind::Hook,
+                "hook_slave_run_task_label_decorator_merge",
+            ),
+        ] {
+            for empty in ["", "  "] {
+                let e = parse(kind, &[("module_name", "m"), (key, empty)]).unwrap_err();
+                assert_eq!(
+                    e.to_string(),
+                    format!("{key}: \"{empty}\" is not a boolean (use \"true\" or \"false\")")
+                );
+            }
+        }
+        let c = parse(
+            ModuleKind::Hook,
+            &[
+                ("module_name", "m"),
+                ("hook_slave_run_task_label_decorator_command", ""),
+                ("service_command", ""),
+            ],
+        )
+        .unwrap();
+        assert_eq!(c.configured_methods().count(), 0);
+        assert!(c.service.is_none());
+    }
+
+    #[test]
+    fn kind_names_take_their_article() {
+        assert_eq!(with_article(ModuleKind::Hook), "a Hook");
+        assert_eq!(with_article(ModuleKind::Isolator), "an Isolator");
+        assert_eq!(
+            with_article(ModuleKind::ResourceEstimator),
+            "a ResourceEstimator"
+        );
+        assert_eq!(with_article(ModuleKind::QoSController), "a QoSController");
+        let e = parse(
+            ModuleKind::Isolator,
+            &[
+                ("module_name", "m"),
+                ("hook_slave_post_fetch_hook_command", "/bin/true"),
+            ],
+        )
+        .unwrap_err();
+        assert_eq!(
+            e.problem,
+            "is a key of Hook modules, but this module is an Isolator module (load it with a \
+             com_criteo_mesos_CommandHook module name)"
+        );
+        let e = parse(
+            ModuleKind::Isolator,
+            &[
+                ("module_name", "m"),
+                ("service_command", "/bin/true"),
+                ("service_methods", "isolator_usag"),
+            ],
+        )
+        .unwrap_err();
+        assert!(
+            e.problem
+                .starts_with("\"isolator_usag\" is not a method of an Isolator module"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_restart_backoff_bound_below_the_first_pause_is_refused() {
+        let with = |bound: &str| {
+            parse(
+                ModuleKind::Isolator,
+                &[
+                    ("module_name", "m"),
+                    ("service_command", "/bin/true"),
+                    ("service_methods", "isolator_usage"),
+                    ("service_restart_backoff_max", bound),
+                ],
+            )
+        };
+        let e = with("0.05").unwrap_err();
+        assert_eq!(e.key, "service_restart_backoff_max");
+        assert!(
+            e.problem
+                .starts_with("0.05s is less than the first pause before a restart (0.1s)"),
+            "{e}"
+        );
+        let config = with("0.1").expect("0.1 is the first pause");
+        let service = config.service.expect("a helper is configured");
+        assert_eq!(service.restart_backoff_max, Duration::from_millis(100));
+    }
+
+    #[test]
+    fn a_merge_key_of_a_method_without_merge_names_the_methods_that_have_one() {
+        for (kind, key) in [
+            (ModuleKind::Hook, "hook_slave_post_fetch_hook_merge"),
+            (ModuleKind::Isolator, "isolator_prepare_merge"),
+        ] {
+            let e = parse(kind, &[("module_name", "m"), (key, "true")]).unwrap_err();
+            let method = key.strip_suffix("_merge").unwrap();
+            assert_eq!(e.key, key);
+            assert_eq!(
+                e.problem,
+                format!(
+                    "unknown key: {method} has no merge mode; a _merge key exists only for the \
+                     label decorators and the environment decorator \
+                     (hook_master_launch_task_label_decorator_merge, \
+                     hook_slave_run_task_label_decorator_merge, \
+                     hook_slave_executor_environment_decorator_merge)"
+                )
+            );
+        }
+    }
+
+    #[test]
+    fn the_default_temp_directory_is_tmpdir_and_an_empty_one_is_unset() {
+        use std::ffi::OsStr;
+        assert_eq!(default_temp_directory(None), PathBuf::from("/tmp"));
+        assert_eq!(
+            default_temp_directory(Some(OsStr::new(""))),
+            PathBuf::from("/tmp")
+        );
+        assert_eq!(
+            default_temp_directory(Some(OsStr::new("/run/x"))),
+            PathBuf::from("/run/x")
+        );
+        let e = check_temp_directory(Path::new("rel"), false).unwrap_err();
+        assert_eq!(e.key, "temp_directory");
+        assert!(
+            e.problem.starts_with(
+                "is not given, and its default, $TMPDIR (\"rel\"), is not an absolute"
+            ),
+            "{e}"
+        );
+        let e = check_temp_directory(Path::new("/no/such/dir"), false).unwrap_err();
+        assert!(
+            e.problem
+                .contains("$TMPDIR (\"/no/such/dir\"), does not exist"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_missing_temp_directory_is_refused_when_the_module_runs_commands() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("missing");
+        let missing = missing.to_str().unwrap();
+        let e = parse(
+            ModuleKind::Hook,
+            &[
+                ("module_name", "m"),
+                ("temp_directory", missing),
+                ("hook_slave_post_fetch_hook_command", "/bin/true"),
+            ],
+        )
+        .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "temp_directory: \"{missing}\" does not exist, so every command of the module \
+                 would fail: create it, or choose another directory"
+            )
+        );
+        // Under a file: also missing.
+        let file = dir.path().join("file");
+        std::fs::write(&file, "").unwrap();
+        let under_file = file.join("sub");
+        let e = parse(
+            ModuleKind::Hook,
+            &[
+                ("module_name", "m"),
+                ("temp_directory", under_file.to_str().unwrap()),
+                ("hook_slave_post_fetch_hook_command", "/bin/true"),
+            ],
+        )
+        .unwrap_err();
+        assert!(e.problem.contains("does not exist"), "{e}");
+        // Nothing runs in it: no command, or only the service helper.
+        for extra in [
+            vec![],
+            vec![("service_command", "/bin/true"), ("service_methods", "all")],
+        ] {
+            let mut pairs = vec![("module_name", "m"), ("temp_directory", missing)];
+            pairs.extend(extra);
+            let c = parse(ModuleKind::Hook, &pairs).unwrap();
+            assert_eq!(c.temp_directory_problem(), None);
+        }
+        // A file: loads (each call then fails), but is a problem.
+        let c = parse(
+            ModuleKind::Hook,
+            &[
+                ("module_name", "m"),
+                ("temp_directory", file.to_str().unwrap()),
+                ("hook_slave_post_fetch_hook_command", "/bin/true"),
+            ],
+        )
+        .unwrap();
+        let e = c.temp_directory_problem().unwrap();
+        assert_eq!(e.key, "temp_directory");
+        assert!(e.problem.contains("is not a directory"), "{e}");
+        let c = parse(
+            ModuleKind::Hook,
+            &[
+                ("module_name", "m"),
+                ("temp_directory", dir.path().to_str().unwrap()),
+                ("hook_slave_post_fetch_hook_command", "/bin/true"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(c.temp_directory_problem(), None);
+    }
+
+    #[test]
+    fn every_key_at_fault_is_reported_in_the_order_of_the_parameters() {
+        let e = parse(
+            ModuleKind::Isolator,
+            &[
+                ("kill_grace_period", "abc"),
+                ("module_name", "m"),
+                ("debugg", "1"),
+                ("isolator_prepare_command", "./x"),
+                ("debug", ""),
+                ("debugg", "2"),
+                ("service_startup_timeout", "1"),
+            ],
+        )
+        .unwrap_err();
+        let keys: Vec<&str> = e.each().map(|(key, _)| key).collect();
+        assert_eq!(
+            keys,
+            [
+                "kill_grace_period",
+                "debugg",
+                "debugg",
+                "isolator_prepare_command",
+                "debug",
+                "service_startup_timeout"
+            ]
+        );
+        let problems: Vec<&str> = e.each().map(|(_, p)| p).collect();
+        assert_eq!(problems[1], "unknown key; did you mean \"debug\"?");
+        assert_eq!(problems[2], "is given more than once");
+        assert!(e.others.iter().all(|o| o.others.is_empty()));
+        assert_eq!(
+            e.to_string(),
+            "kill_grace_period: \"abc\" is not a number of seconds"
+        );
+        assert!(
+            format!("{e:#}").starts_with(
+                "kill_grace_period: \"abc\" is not a number of seconds; and debugg: unknown key; \
+                 did you mean \"debug\"?; and debugg: is given more than once; and "
+            ),
+            "{e:#}"
+        );
+        // A missing mandatory key comes last.
+        let e = parse(ModuleKind::Hook, &[("debug", "maybe")]).unwrap_err();
+        let keys: Vec<&str> = e.each().map(|(key, _)| key).collect();
+        assert_eq!(keys, ["debug", "module_name"]);
+    }
+
+    #[test]
+    fn describe_gives_the_timeout_of_every_method_with_a_command_or_served() {
+        for (kind, served) in [
+            (
+                ModuleKind::ResourceEstimator,
+                "resource_estimator_oversubscribable",
+            ),
+            (ModuleKind::QoSController, "qos_controller_corrections"),
+            (ModuleKind::Isolator, "isolator_usage"),
+            (ModuleKind::Hook, "hook_slave_run_task_label_decorator"),
+        ] {
+            let timeout_key = format!("{served}_timeout");
+            let c = parse(
+                kind,
+                &[
+                    ("module_name", "m"),
+                    ("service_command", "/bin/true"),
+                    ("service_methods", served),
+                    (timeout_key.as_str(), "2"),
+                ],
+            )
+            .unwrap();
+            let lines = c.describe();
+            let value = |key: &str| {
+                lines
+                    .iter()
+                    .find(|(k, _)| k == key)
+                    .map(|(_, v)| v.as_str())
+            };
+            assert_eq!(
+                value(&format!("{served}_command")),
+                Some("(served by service_command)")
+            );
+            assert_eq!(value(&timeout_key), Some("2s"), "{kind}");
+            for method in Method::of_kind(kind).filter(|m| m.key() != served) {
+                assert_eq!(value(&format!("{method}_command")), Some("(none)"));
+                assert_eq!(value(&format!("{method}_timeout")), None);
+                assert_eq!(value(&format!("{method}_merge")), None);
+            }
+        }
+        let c = parse(
+            ModuleKind::Hook,
+            &[
+                ("module_name", "m"),
+                ("hook_slave_run_task_label_decorator_command", "/bin/true"),
+            ],
+        )
+        .unwrap();
+        let lines = c.describe();
+        for (key, value) in [
+            ("hook_slave_run_task_label_decorator_timeout", "30s"),
+            ("hook_slave_run_task_label_decorator_merge", "false"),
+            ("service_command", "(none)"),
+        ] {
+            assert!(
+                lines.contains(&(key.to_string(), value.to_string())),
+                "{key}: {lines:?}"
+            );
+        }
+        assert!(!lines.iter().any(|(k, _)| k == "service_methods"));
     }
 }

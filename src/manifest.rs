@@ -1,6 +1,7 @@
 //! The agent's `--modules` manifest (`modules.json`), read the way Mesos
 //! reads it, for the command-line tool.
 
+use std::fmt;
 use std::path::Path;
 
 use serde::Deserialize;
@@ -65,6 +66,87 @@ pub fn symbol_kind(symbol: &str) -> Option<ModuleKind> {
             .filter(|n| (2..=INSTANCES).contains(n) && !prefix.starts_with('0'))
             .map(|_| kind),
     }
+}
+
+/// What every module name of this library starts with.
+const NAME_PREFIX: &str = "com_criteo_mesos_Command";
+
+/// A module the manifest asks of this library that the library does not
+/// register (`com_criteo_mesos_CommandIsolatr`, `...CommandHook12`): the
+/// agent fails to load it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UnknownModule {
+    /// The library's `file` or `name`, as the manifest gives it.
+    pub library: String,
+    /// The module name the manifest gives.
+    pub name: String,
+}
+
+impl fmt::Display for UnknownModule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} is not a module of {}", self.name, self.library)?;
+        // A number beyond ours gets no suggestion: the nearest name would
+        // be another instance, configured differently.
+        if !is_numbered(&self.name) {
+            if let Some(close) = closest_symbol(&self.name) {
+                write!(f, " (did you mean \"{close}\"?)")?;
+            }
+        }
+        write!(f, "; its modules are {}", symbols_summary())
+    }
+}
+
+impl std::error::Error for UnknownModule {}
+
+/// Whether `name` is one of our numbered prefixes and a number
+/// (`com_criteo_mesos_CommandHook12`).
+fn is_numbered(name: &str) -> bool {
+    [HOOK_PREFIX, ISOLATOR_PREFIX].into_iter().any(|prefix| {
+        name.strip_prefix(prefix)
+            .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+    })
+}
+
+/// Our symbol closest to `name`, within three edits.
+fn closest_symbol(name: &str) -> Option<String> {
+    module_symbols()
+        .into_iter()
+        .map(|s| (crate::config::edit_distance(name, &s), s))
+        .filter(|(d, _)| *d <= 3)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, s)| s)
+}
+
+/// The library's module names, the numbered ones as ranges.
+fn symbols_summary() -> String {
+    let numbered = [HOOK_PREFIX, ISOLATOR_PREFIX]
+        .map(|p| format!("{p}, {p}2 to {p}{INSTANCES}"))
+        .join(", ");
+    format!("{numbered}, {ESTIMATOR_SYMBOL} and {QOS_CONTROLLER_SYMBOL}")
+}
+
+/// The modules of `modules` that the agent would look for in this library
+/// and not find, in manifest order: every name with this library's prefix
+/// (`com_criteo_mesos_Command`) that is not one of its modules, and every
+/// other name of a library (same `file` or `name`) that holds one of its
+/// modules.
+pub fn unknown_modules(modules: &[ManifestModule]) -> Vec<UnknownModule> {
+    let ours: Vec<&str> = modules
+        .iter()
+        .filter(|m| m.kind.is_some())
+        .map(|m| m.library.as_str())
+        .collect();
+    modules
+        .iter()
+        .filter(|m| {
+            m.kind.is_none()
+                && (m.name.starts_with(NAME_PREFIX) || ours.contains(&m.library.as_str()))
+        })
+        .map(|m| UnknownModule {
+            library: m.library.clone(),
+            name: m.name.clone(),
+        })
+        .collect()
 }
 
 #[derive(Debug, Deserialize)]
@@ -190,5 +272,66 @@ mod tests {
         assert_eq!(m[0].module_name(), Some("acl"));
         assert!(parse("{").is_err());
         assert!(parse(r#"{"libraries":[{"modules":[]}]}"#).is_err());
+    }
+
+    #[test]
+    fn names_this_library_does_not_register_are_found() {
+        let m = parse(
+            r#"{"libraries":[
+                {"file":"/usr/lib/libmesos_command_modules.so","modules":[
+                    {"name":"com_criteo_mesos_CommandIsolator"},
+                    {"name":"com_criteo_mesos_CommandIsolatr"},
+                    {"name":"com_criteo_mesos_CommandHook12"},
+                    {"name":"org_apache_mesos_TestHook"}]},
+                {"name":"mesos_command_modules","modules":[
+                    {"name":"com_criteo_mesos_CommandHook1"}]},
+                {"file":"/usr/lib/libother.so","modules":[
+                    {"name":"org_apache_mesos_TestIsolator"}]}]}"#,
+        )
+        .unwrap();
+        let unknown = unknown_modules(&m);
+        let names: Vec<(&str, &str)> = unknown
+            .iter()
+            .map(|u| (u.name.as_str(), u.library.as_str()))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                (
+                    "com_criteo_mesos_CommandIsolatr",
+                    "/usr/lib/libmesos_command_modules.so"
+                ),
+                (
+                    "com_criteo_mesos_CommandHook12",
+                    "/usr/lib/libmesos_command_modules.so"
+                ),
+                (
+                    "org_apache_mesos_TestHook",
+                    "/usr/lib/libmesos_command_modules.so"
+                ),
+                ("com_criteo_mesos_CommandHook1", "mesos_command_modules"),
+            ]
+        );
+        let all = "its modules are com_criteo_mesos_CommandHook, com_criteo_mesos_CommandHook2 \
+                   to com_criteo_mesos_CommandHook11, com_criteo_mesos_CommandIsolator, \
+                   com_criteo_mesos_CommandIsolator2 to com_criteo_mesos_CommandIsolator11, \
+                   com_criteo_mesos_CommandResourceEstimator and \
+                   com_criteo_mesos_CommandQoSController";
+        assert_eq!(
+            unknown[0].to_string(),
+            format!(
+                "com_criteo_mesos_CommandIsolatr is not a module of \
+                 /usr/lib/libmesos_command_modules.so (did you mean \
+                 \"com_criteo_mesos_CommandIsolator\"?); {all}"
+            )
+        );
+        // No suggestion for another number: it would be another instance.
+        assert_eq!(
+            unknown[1].to_string(),
+            format!(
+                "com_criteo_mesos_CommandHook12 is not a module of \
+                 /usr/lib/libmesos_command_modules.so; {all}"
+            )
+        );
     }
 }

@@ -264,3 +264,260 @@ fn call_replaces_bytes_that_are_not_utf8_and_succeeds() {
     );
     assert!(labels.contains(&serde_json::json!({"key": "added", "value": "x"})));
 }
+
+/// `tool` with environment variables set and run from `cwd`.
+fn tool_in(cwd: &Path, env: &[(&str, &str)], args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_mesos-command-modules"))
+        .args(args)
+        .env("RUST_LOG", "warn")
+        .envs(env.iter().copied())
+        .current_dir(cwd)
+        .output()
+        .expect("run the tool")
+}
+
+#[test]
+fn check_refuses_relative_commands_and_relative_path_entries() {
+    let s = Scratch::new();
+    std::fs::create_dir(s.path().join("rel")).unwrap();
+    s.script("ans.sh", "true");
+    s.script("rel/x.sh", "true");
+    s.script("rel/bare", "true");
+    s.script("h.py", "true");
+    let m = manifest(
+        &s,
+        r#"{"name":"com_criteo_mesos_CommandIsolator","parameters":[
+            {"key":"module_name","value":"a"},
+            {"key":"isolator_prepare_command","value":"./ans.sh"},
+            {"key":"isolator_cleanup_command","value":"rel/x.sh"},
+            {"key":"service_command","value":"./h.py"},
+            {"key":"service_methods","value":"isolator_usage"}]},
+           {"name":"com_criteo_mesos_CommandHook","parameters":[
+            {"key":"module_name","value":"b"},
+            {"key":"hook_slave_post_fetch_hook_command","value":"bare"}]}"#,
+    );
+    // Every one of them exists relative to the working directory, and
+    // `bare` through the relative entry of PATH.
+    let out = tool_in(s.path(), &[("PATH", "rel:/usr/bin:/bin")], &["check", &m]);
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = text(&out.stdout);
+    let rule = "a command must be an absolute path, or a bare name (without a slash) found in PATH";
+    for (key, value) in [
+        ("isolator_prepare_command", "./ans.sh"),
+        ("isolator_cleanup_command", "rel/x.sh"),
+        ("service_command", "./h.py"),
+    ] {
+        assert!(
+            stdout.contains(&format!(
+                "com_criteo_mesos_CommandIsolator (Isolator, from \
+                 /usr/lib/mesos/modules/libmesos_command_modules.so): ERROR {key}: \"{value}\" is \
+                 a relative path: {rule}"
+            )),
+            "{stdout}"
+        );
+    }
+    assert!(
+        stdout.contains(&format!(
+            "ERROR hook_slave_post_fetch_hook_command: \"bare\" is not an executable found in \
+             PATH (in its absolute directories); {rule}"
+        )),
+        "{stdout}"
+    );
+    assert!(
+        text(&out.stderr).contains("error: 2 of 2 module(s) would fail"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn check_reports_every_key_at_fault_one_line_each() {
+    let s = Scratch::new();
+    let m = manifest(
+        &s,
+        r#"{"name":"com_criteo_mesos_CommandIsolator","parameters":[
+            {"key":"module_name","value":"i"},
+            {"key":"debugg","value":"1"},
+            {"key":"kill_grace_period","value":"abc"},
+            {"key":"supports_nesting","value":""},
+            {"key":"hook_slave_post_fetch_hook_timeout","value":"3"}]}"#,
+    );
+    let out = tool(&["check", &m]);
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = text(&out.stdout);
+    let header = "com_criteo_mesos_CommandIsolator (Isolator, from \
+                  /usr/lib/mesos/modules/libmesos_command_modules.so): ERROR";
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(
+        lines,
+        [
+            format!("{header} debugg: unknown key; did you mean \"debug\"?"),
+            format!("{header} kill_grace_period: \"abc\" is not a number of seconds"),
+            format!("{header} supports_nesting: \"\" is not a boolean (use \"true\" or \"false\")"),
+            format!(
+                "{header} hook_slave_post_fetch_hook_timeout: is a key of Hook modules, but this \
+                 module is an Isolator module (load it with a com_criteo_mesos_CommandHook \
+                 module name)"
+            ),
+        ]
+    );
+    assert!(
+        text(&out.stderr).contains("error: 1 of 1 module(s) would fail"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn check_explains_a_merge_key_of_a_method_without_merge() {
+    let s = Scratch::new();
+    let m = manifest(
+        &s,
+        r#"{"name":"com_criteo_mesos_CommandHook","parameters":[
+            {"key":"module_name","value":"h"},
+            {"key":"hook_slave_post_fetch_hook_merge","value":"true"}]}"#,
+    );
+    let out = tool(&["check", &m]);
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains(
+            "ERROR hook_slave_post_fetch_hook_merge: unknown key: hook_slave_post_fetch_hook has \
+             no merge mode; a _merge key exists only for the label decorators and the \
+             environment decorator (hook_master_launch_task_label_decorator_merge, \
+             hook_slave_run_task_label_decorator_merge, \
+             hook_slave_executor_environment_decorator_merge)"
+        ),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("did you mean"), "{stdout}");
+}
+
+#[test]
+fn check_reports_module_names_the_library_does_not_register() {
+    let s = Scratch::new();
+    let m = manifest(
+        &s,
+        r#"{"name":"com_criteo_mesos_CommandIsolatr","parameters":[
+            {"key":"module_name","value":"i"}]},
+           {"name":"com_criteo_mesos_CommandHook12","parameters":[
+            {"key":"module_name","value":"h"}]},
+           {"name":"com_criteo_mesos_CommandHook","parameters":[
+            {"key":"module_name","value":"ok"}]}"#,
+    );
+    let out = tool(&["check", &m]);
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = text(&out.stdout);
+    let library = "/usr/lib/mesos/modules/libmesos_command_modules.so";
+    assert!(
+        stdout.contains(&format!(
+            "com_criteo_mesos_CommandIsolatr (from {library}): ERROR \
+             com_criteo_mesos_CommandIsolatr is not a module of {library} (did you mean \
+             \"com_criteo_mesos_CommandIsolator\"?); its modules are \
+             com_criteo_mesos_CommandHook, com_criteo_mesos_CommandHook2 to \
+             com_criteo_mesos_CommandHook11, com_criteo_mesos_CommandIsolator, \
+             com_criteo_mesos_CommandIsolator2 to com_criteo_mesos_CommandIsolator11, \
+             com_criteo_mesos_CommandResourceEstimator and com_criteo_mesos_CommandQoSController"
+        )),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!(
+            "com_criteo_mesos_CommandHook12 (from {library}): ERROR \
+             com_criteo_mesos_CommandHook12 is not a module of {library}; its modules are"
+        )),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!(
+            "com_criteo_mesos_CommandHook (Hook, from {library}): OK"
+        )),
+        "{stdout}"
+    );
+    assert!(
+        text(&out.stderr).contains("error: 2 of 3 module(s) would fail"),
+        "{}",
+        text(&out.stderr)
+    );
+    // Alone, such a name is still an error, not "loads no command module".
+    let m = manifest(&s, r#"{"name":"com_criteo_mesos_CommandIsolatr"}"#);
+    let out = tool(&["check", &m]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stdout).contains("ERROR com_criteo_mesos_CommandIsolatr is not a module"),
+        "{}",
+        text(&out.stdout)
+    );
+}
+
+#[test]
+fn check_refuses_a_temp_directory_no_command_could_use() {
+    let s = Scratch::new();
+    let cmd = s.script("hook", "true");
+    let missing = s.path().join("missing");
+    let file = s.script("a-file", "");
+    let module = |temp: Option<&Path>| {
+        let temp = temp.map_or(String::new(), |t| {
+            format!(r#",{{"key":"temp_directory","value":"{}"}}"#, t.display())
+        });
+        manifest(
+            &s,
+            &format!(
+                r#"{{"name":"com_criteo_mesos_CommandHook","parameters":[
+                    {{"key":"module_name","value":"h"}},
+                    {{"key":"hook_slave_post_fetch_hook_command","value":"{}"}}{temp}]}}"#,
+                cmd.display()
+            ),
+        )
+    };
+    let check = |m: &str, tmpdir: &str| {
+        let out = tool_in(s.path(), &[("TMPDIR", tmpdir)], &["check", m]);
+        (out.status.code(), text(&out.stdout))
+    };
+    let given = module(Some(&missing));
+    let (code, stdout) = check(&given, "/tmp");
+    assert_eq!(code, Some(1));
+    assert!(
+        stdout.contains(&format!(
+            "ERROR temp_directory: \"{}\" does not exist, so every command of the module would \
+             fail: create it, or choose another directory",
+            missing.display()
+        )),
+        "{stdout}"
+    );
+    let (code, stdout) = check(&module(Some(&file)), "/tmp");
+    assert_eq!(code, Some(1));
+    assert!(
+        stdout.contains(&format!(
+            "ERROR temp_directory: \"{}\" is not a directory, so every command of the module \
+             would fail",
+            file.display()
+        )),
+        "{stdout}"
+    );
+    // The default: $TMPDIR, which must then be absolute and exist; an
+    // empty one is unset.
+    let default = module(None);
+    let (code, stdout) = check(&default, "tmp");
+    assert_eq!(code, Some(1));
+    assert!(
+        stdout.contains(
+            "ERROR temp_directory: is not given, and its default, $TMPDIR (\"tmp\"), is not an \
+             absolute path"
+        ),
+        "{stdout}"
+    );
+    let (code, stdout) = check(&default, missing.to_str().unwrap());
+    assert_eq!(code, Some(1));
+    assert!(
+        stdout.contains(&format!(
+            "ERROR temp_directory: is not given, and its default, $TMPDIR (\"{}\"), does not \
+             exist",
+            missing.display()
+        )),
+        "{stdout}"
+    );
+    let (code, stdout) = check(&default, "");
+    assert_eq!(code, Some(0), "{stdout}");
+    assert!(stdout.contains("  temp_directory = /tmp\n"), "{stdout}");
+}

@@ -163,8 +163,11 @@ fn ours(modules: Vec<ManifestModule>) -> Vec<ManifestModule> {
 }
 
 fn check(path: &Path) -> Result<ExitCode, String> {
-    let modules = ours(manifest::load(path)?);
-    if modules.is_empty() {
+    let all = manifest::load(path)?;
+    // Names the agent would look for in this library and not find.
+    let unknown = manifest::unknown_modules(&all);
+    let modules = ours(all);
+    if modules.is_empty() && unknown.is_empty() {
         return Err(format!(
             "{} loads no command module (com_criteo_mesos_CommandHook... or \
              com_criteo_mesos_CommandIsolator...)",
@@ -172,8 +175,13 @@ fn check(path: &Path) -> Result<ExitCode, String> {
         ));
     }
     let mut failed = 0;
+    for u in &unknown {
+        failed += 1;
+        println!("{} (from {}): ERROR {u}", u.name, u.library);
+    }
     for m in &modules {
         let Some(kind) = m.kind else { continue };
+        let header = format!("{} ({kind}, from {})", m.name, m.library);
         match Module::with_state(kind, &m.name, &m.parameters, StateMode::Bypassed) {
             Ok(module) => {
                 let started = module.service().map(|service| {
@@ -185,16 +193,25 @@ fn check(path: &Path) -> Result<ExitCode, String> {
                     runtime().block_on(service.wait_up(limit))
                 });
                 module.shutdown_and_wait();
+                let mut problems = Vec::new();
                 if started == Some(false) {
-                    failed += 1;
-                    println!(
-                        "{} ({kind}, from {}): ERROR service_command: the helper did not start \
-                         (see the log lines above)",
-                        m.name, m.library
+                    problems.push(
+                        "service_command: the helper did not start (see the log lines above)"
+                            .to_string(),
                     );
+                }
+                // The module loads, but none of its commands could run.
+                if let Some(e) = module.config().temp_directory_problem() {
+                    problems.push(e.to_string());
+                }
+                if !problems.is_empty() {
+                    failed += 1;
+                    for problem in problems {
+                        println!("{header}: ERROR {problem}");
+                    }
                     continue;
                 }
-                println!("{} ({kind}, from {}): OK", m.name, m.library);
+                println!("{header}: OK");
                 for (key, value) in module.config().describe() {
                     println!("  {key} = {value}");
                 }
@@ -207,14 +224,17 @@ fn check(path: &Path) -> Result<ExitCode, String> {
             }
             Err(e) => {
                 failed += 1;
-                println!("{} ({kind}, from {}): ERROR {e}", m.name, m.library);
+                // One line per key at fault.
+                for (key, problem) in e.each() {
+                    println!("{header}: ERROR {key}: {problem}");
+                }
             }
         }
     }
     if failed > 0 {
         eprintln!(
-            "error: {failed} of {} module(s) would fail to load",
-            modules.len()
+            "error: {failed} of {} module(s) would fail to load or to run their commands",
+            modules.len() + unknown.len()
         );
         return Ok(ExitCode::FAILURE);
     }
