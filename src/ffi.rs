@@ -373,7 +373,8 @@ fn create_module_with<'a>(
             .map(|kv| (kv[0].clone(), kv[1].clone()))
             .collect();
         let core = CoreModule::new(kind, symbol, &pairs)
-            .map_err(|e| CallError::new(ErrorKind::Configuration, e.to_string()))?;
+            // Every key at fault, so one restart of the agent shows them all.
+            .map_err(|e| CallError::new(ErrorKind::Configuration, format!("{e:#}")))?;
         Ok(Box::new(Module {
             core: Arc::new(core),
             gate: Arc::default(),

@@ -423,7 +423,10 @@ impl Module {
         if contract.kind != self.config.kind {
             let e = CallError::new(
                 ErrorKind::Internal,
-                format!("{method} called on a {} module", self.config.kind),
+                format!(
+                    "{method} called on {} module",
+                    crate::config::with_article(self.config.kind)
+                ),
             );
             return Some(Outcome::error(e, started.elapsed()));
         }

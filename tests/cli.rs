@@ -193,7 +193,25 @@ fn call_names_what_is_wrong_with_its_arguments() {
     ]);
     assert_eq!(out.status.code(), Some(1));
     assert!(
-        text(&out.stderr).contains("is an Isolator method"),
+        text(&out.stderr)
+            .contains("isolator_prepare is an Isolator method, but com_criteo_mesos_CommandHook is a Hook module"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = tool(&[
+        "call",
+        &m,
+        "--module",
+        "h",
+        "--method",
+        "isolator_prepar",
+        "--input",
+        &input,
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr)
+            .contains("unknown method \"isolator_prepar\" (methods of a Hook module: "),
         "{}",
         text(&out.stderr)
     );

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use clap::{Parser, Subcommand};
 
+use mesos_command_modules::config::with_article;
 use mesos_command_modules::input::Input;
 use mesos_command_modules::interpret::schema_for;
 use mesos_command_modules::manifest::{self, ManifestModule};
@@ -268,15 +269,17 @@ fn call(
     let method = Method::from_key(method_key).ok_or_else(|| {
         let keys: Vec<&str> = Method::of_kind(kind).map(Method::key).collect();
         format!(
-            "unknown method \"{method_key}\" (methods of a {kind} module: {})",
+            "unknown method \"{method_key}\" (methods of {} module: {})",
+            with_article(kind),
             keys.join(", ")
         )
     })?;
     if method.kind() != kind {
         return Err(format!(
-            "{method} is an {} method, but {} is a {kind} module",
-            method.kind(),
-            entry.name
+            "{method} is {} method, but {} is {} module",
+            with_article(method.kind()),
+            entry.name,
+            with_article(kind)
         ));
     }
     let bytes = std::fs::read(input_path)

@@ -17,6 +17,8 @@ scenarios choose names that trigger a behaviour):
   *hang*     the agent label decorator sleeps past its timeout
   *garbage*  the agent label decorator prints something that is not JSON
   *sleepy*   prepare sleeps `sleep_seconds` first
+  *stalled*  prepare sleeps `stall_seconds` first (the agent is killed
+             meanwhile)
   *limit*    watch reports a limitation once the task has started
   *denied*   the Docker pre-launch hook fails (exit 1, DOCKER_DENIED in the
              error file)
@@ -185,6 +187,8 @@ def answer(method, doc, name, config):
     if method == "isolator_prepare":
         if "sleepy" in name:
             time.sleep(config["sleep_seconds"])
+        if "stalled" in name:
+            time.sleep(config["stall_seconds"])
         return {
             "environment": {
                 "variables": [{"name": "E2E_PREPARE_ENV", "value": "from-isolator-prepare"}]

@@ -52,6 +52,7 @@ SERVICE_LIMITATION = "e2e: limitation reported by the service helper"
 HOOK_TIMEOUT = 2  # seconds: the hanging hook command is killed after this
 HANG_SECONDS = 60  # how long the hanging command would sleep
 SLEEP_SECONDS = 3  # prepare's sleep in the concurrency scenario
+STALL_SECONDS = 45  # prepare's sleep while the agent is killed (below its 60 s timeout)
 CONCURRENT = 4  # tasks launched at once in the concurrency scenario
 RUN_TIMEOUT = int(os.environ.get("E2E_TIMEOUT", "900"))  # the whole run
 
@@ -354,6 +355,7 @@ class Cluster:
         (self.root / "bin" / "service.py").chmod(0o755)
         (self.root / "bin" / "command.json").write_text(json.dumps({
             "sleep_seconds": SLEEP_SECONDS,
+            "stall_seconds": STALL_SECONDS,
             "hang_seconds": HANG_SECONDS,
         }))
 
@@ -1045,6 +1047,40 @@ def scenario_agent_recovery(c):
     check(c.agent.poll() is None, "the restarted agent died")
     check([p for p in service_pids(c) if pid_alive(p)],
           "the restarted agent runs no service helper")
+
+
+@scenario
+def scenario_agent_killed_mid_call(c):
+    """An agent killed with SIGKILL while a prepare command runs: the
+    restarted agent's module kills that command at load (the sweep of the
+    dead agent's cgroups), the agent recovers and the half-launched task
+    ends; the restarted agent keeps running tasks."""
+    name = "e2e-stalled-kill"
+    c.launch(name, "echo stalled", checkpoint=True)
+    running = wait_for("the stalled prepare command to start",
+                       lambda: c.records("isolator_prepare", task=name, finished=False), 60)[-1]
+    pid = running["pid"]
+    check(pid_alive(pid), f"the prepare command (pid {pid}) is not running")
+    c.kill_agent()
+    wait_for("the master to see the agent go", lambda: not c.master_sees_agent(), 60)
+    check(pid_alive(pid), "the prepare command died with the agent: nothing left to sweep")
+    started = time.monotonic()
+    c.start_agent()
+    wait_for(f"the restarted agent's module to kill the old prepare command (pid {pid})",
+             lambda: not pid_alive(pid), 20)
+    log(f"    the old agent's prepare command was gone {time.monotonic() - started:.1f}s after "
+        f"the restart (it would have slept {STALL_SECONDS}s)")
+    check(not c.records("isolator_prepare", task=name),
+          "the old agent's prepare command ran to its end")
+    task = c.wait_task(name, ["TASK_FAILED", "TASK_LOST", "TASK_GONE", "TASK_KILLED",
+                              "TASK_DROPPED", "TASK_ERROR", "TASK_FINISHED"], 120)
+    log(f"    the half-launched task ended {task['state']}")
+    after = "e2e-after-kill"
+    c.launch(after, "echo after")
+    ended = c.wait_task(after, ["TASK_FINISHED", "TASK_FAILED"], 120)
+    check(ended["state"] == "TASK_FINISHED",
+          f"a task launched after the restart ended {ended['state']}")
+    check(c.agent.poll() is None, "the restarted agent died")
 
 
 def revocable_cpus(c):
