@@ -443,6 +443,15 @@ impl Config {
                             ));
                         }
                     }
+                    // Its one method never answering, the module is a noop
+                    // one: most likely a command left out by mistake.
+                    if !method.answers_without_command() {
+                        warnings.push(format!(
+                            "{command_key} is not configured: this {} never answers, as \
+                             Mesos's own noop one",
+                            kind.name()
+                        ));
+                    }
                 }
             }
         }

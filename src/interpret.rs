@@ -8,6 +8,7 @@ use serde_json::{Map, Value};
 use crate::error::{CallError, ErrorKind};
 use crate::input::{at_path, Input};
 use crate::method::{Contract, Merge, Method, Output};
+use crate::schema::SchemaError;
 
 /// What the output of a successful command means.
 #[derive(Clone, Debug, PartialEq)]
@@ -49,7 +50,7 @@ pub fn interpret(
 
     complete(contract, input, &mut value);
     crate::schema::validate(schema_of(contract.output), &value)
-        .map_err(|e| bad_output(contract, e.to_string()))?;
+        .map_err(|e| bad_output(contract, explain_list_error(contract.output, &value, e)))?;
     if contract.method == Method::IsolatorPrepare {
         check_launch_info(input, &value).map_err(|e| bad_output(contract, e))?;
     }
@@ -125,6 +126,70 @@ fn schema_of(output: Output) -> crate::schema::Schema {
     }
 }
 
+/// stout's verdict on an estimate or a list of corrections, made useful to
+/// the script's author. stout names only the innermost field ("Missing
+/// required fields: type", "Not expecting a JSON number for field
+/// 'value'"), never the entry, and an answer may hold many: the first
+/// entry that stout refuses on its own is named, as the module's own checks
+/// name it (`resource 1 ("mem")`, `correction 0`). An answer that is not an
+/// array gets what is accepted instead: a script returning `null` or a
+/// wrapper object with other members would otherwise read only "Expecting
+/// a JSON array". Other outputs keep stout's message as it is.
+fn explain_list_error(output: Output, value: &Value, error: SchemaError) -> String {
+    let member = match output {
+        Output::Estimate => "resources",
+        Output::Corrections => "corrections",
+        _ => return error.to_string(),
+    };
+    let entries = match value {
+        Value::Array(entries) => entries,
+        Value::Null => {
+            return format!("{error}: write [] or leave the output empty for an empty list")
+        }
+        Value::Object(_) => {
+            return format!(
+                "{error}: write the list as [...], or as {{\"{member}\":[...]}} with no other \
+                 member"
+            )
+        }
+        _ => return error.to_string(),
+    };
+    let schema = schema_of(output);
+    // Each entry alone, as the one entry of a list: the same verdict stout
+    // gives it in the whole list (entries are parsed one after the other).
+    let refused = entries.iter().enumerate().find_map(|(i, entry)| {
+        crate::schema::validate(schema, &Value::Array(vec![entry.clone()]))
+            .err()
+            .map(|e| (i, entry, e))
+    });
+    let Some((i, entry, error)) = refused else {
+        return error.to_string();
+    };
+    match (output, &error) {
+        // `type` is the one required enum of a `QoSCorrection`.
+        (Output::Corrections, SchemaError::UnknownEnum { name })
+            if entry.get("type").and_then(Value::as_str) == Some(name) =>
+        {
+            format!(
+                "correction {i} has \"type\" {}: KILL is the only correction type (Mesos: \
+                 \"{error}\")",
+                Value::String(name.clone())
+            )
+        }
+        (Output::Corrections, _) => format!("correction {i}: {error}"),
+        _ => format!("{}: {error}", resource_label(i, entry)),
+    }
+}
+
+/// How messages name entry `i` of a list of resources: `resource 1
+/// ("mem")`, or `resource 1` when it has no name to show.
+fn resource_label(i: usize, resource: &Value) -> String {
+    match resource.get("name").and_then(Value::as_str) {
+        Some(name) if !name.is_empty() => format!("resource {i} ({name:?})"),
+        _ => format!("resource {i}"),
+    }
+}
+
 /// Fills in what Mesos requires but a script should not have to write.
 fn complete(contract: &Contract, input: &Input, value: &mut Value) {
     match contract.output {
@@ -186,7 +251,9 @@ fn unwrap_list(value: &mut Value, member: &str) {
 /// Refuses corrections the agent would only log and drop
 /// (`slave.cpp:9500-9517`): a KILL must name a framework and an executor.
 /// Refused here, the whole answer fails with a message naming the entry,
-/// where the agent would have ignored the one entry at VLOG level.
+/// where the agent would have skipped the one entry with a WARNING
+/// (`Ignoring QoS correction KILL: framework id not specified.`) that says
+/// neither which entry nor which script.
 fn check_corrections(corrections: &Value) -> Result<(), String> {
     let Value::Array(entries) = corrections else {
         return Ok(());
@@ -237,8 +304,13 @@ fn check_corrections(corrections: &Value) -> Result<(), String> {
 /// set item given twice. Refused here, the call fails with a message naming
 /// the entry and the field, and the method's failure meaning applies (for
 /// the estimator, the estimate is withdrawn), where the shim alone would
-/// only log Mesos's terse reason. Reservations, disk sources and sharing
-/// are left to the shim's `Resources::validate`.
+/// only log Mesos's terse reason. Then what `Resources::validate` checks of
+/// the other fields: a `disk` only on a `disk` resource and a disk source
+/// of a known type without what its type forbids, reservations (see
+/// [`check_reservations`]: one of them would abort the agent), `shared`
+/// only on a persistent volume. The shim runs `Resources::validate` too,
+/// so nothing it refuses can pass; refused here first, `call` shows what
+/// the agent would do, with the field named.
 fn check_resources(resources: &Value) -> Result<(), String> {
     let Value::Array(entries) = resources else {
         return Ok(());
@@ -281,6 +353,202 @@ fn check_resources(resources: &Value) -> Result<(), String> {
             "RANGES" => check_ranges(&entry, &resource["ranges"])?,
             _ => check_set(&entry, &resource["set"])?,
         }
+        // In `Resources::validate`'s order.
+        check_disk(&entry, name, resource)?;
+        check_reservations(&entry, resource)?;
+        check_shared(&entry, name, resource)?;
+    }
+    Ok(())
+}
+
+/// `value[key]` when it is set: stout leaves a field given `null` unset.
+fn present<'a>(value: &'a Value, key: &str) -> Option<&'a Value> {
+    value.get(key).filter(|v| !v.is_null())
+}
+
+/// A resource's `disk`: only a `disk` resource has one, and its source has
+/// a known type; a BLOCK or RAW source has neither a `mount` nor a `path`.
+fn check_disk(entry: &str, name: &str, resource: &Value) -> Result<(), String> {
+    let Some(disk) = present(resource, "disk") else {
+        return Ok(());
+    };
+    if name != "disk" {
+        return Err(format!(
+            "{entry} has a \"disk\" (Mesos: \"DiskInfo should not be set for {name} resource\")"
+        ));
+    }
+    let Some(source) = present(disk, "source") else {
+        return Ok(());
+    };
+    // `type` is required: the schema has made sure it is a known name.
+    match source.get("type").and_then(Value::as_str) {
+        Some("UNKNOWN") => Err(format!(
+            "{entry}: \"disk.source.type\" is UNKNOWN (Mesos: \"Unsupported \
+             'DiskInfo.Source.Type'\")"
+        )),
+        Some(kind @ ("BLOCK" | "RAW")) => {
+            for (field, word) in [("mount", "Mount"), ("path", "Path")] {
+                if present(source, field).is_some() {
+                    return Err(format!(
+                        "{entry}: \"disk.source.{field}\" is set on a {kind} source (Mesos: \
+                         \"{word} should not be set for {kind} disk source\")"
+                    ));
+                }
+            }
+            Ok(())
+        }
+        _ => Ok(()),
+    }
+}
+
+/// A resource's reservation fields, as the shim's `Resources::fromJSON`
+/// leaves them and `Resources::validate` then checks them.
+///
+/// `fromJSON` gives an entry with neither `role` nor `reservations` the
+/// role `*`, then upgrades every entry to the post-refinement format: given
+/// `reservations`, `role` and `reservation` are dropped; otherwise a role
+/// other than `*` becomes the one reservation (DYNAMIC when a
+/// `reservation` is given, else STATIC), and a `*` entry with a
+/// `reservation` fails a `CHECK` (`convertResourceFormat`) that **aborts
+/// the agent** (or the master, for its resource decorator) before any
+/// validation could refuse it. What is left is validated: every
+/// reservation has a type and a valid role other than `*`, each refines
+/// the one before it and is not STATIC, and a single one is not of type
+/// UNKNOWN.
+fn check_reservations(entry: &str, resource: &Value) -> Result<(), String> {
+    let reservations = leaves(resource.get("reservations"));
+    if reservations.is_empty() {
+        let role = present(resource, "role")
+            .and_then(Value::as_str)
+            .unwrap_or("*");
+        if role != "*" {
+            return check_role(entry, "role", role);
+        }
+        if present(resource, "reservation").is_some() {
+            return Err(format!(
+                "{entry} has a \"reservation\" on the role \"*\" (the role of an entry \
+                 without \"role\"): Mesos's conversion of such an entry fails a CHECK that \
+                 aborts the agent (role \"*\" cannot be reserved); give the reserved \"role\", \
+                 or \"reservations\""
+            ));
+        }
+        return Ok(());
+    }
+    let mut checked: Vec<(&str, &str)> = Vec::new();
+    for (j, reservation) in reservations.iter().enumerate() {
+        // stout leaves an optional enum given an unknown name unset.
+        let kind = present(reservation, "type")
+            .and_then(Value::as_str)
+            .filter(|t| matches!(*t, "UNKNOWN" | "STATIC" | "DYNAMIC"));
+        let Some(kind) = kind else {
+            return Err(format!(
+                "{entry}: \"reservations[{j}]\" has no \"type\" (STATIC or DYNAMIC) (Mesos: \
+                 \"Invalid reservation: 'Resource.ReservationInfo.type' field must be set.\")"
+            ));
+        };
+        let Some(role) = present(reservation, "role").and_then(Value::as_str) else {
+            return Err(format!(
+                "{entry}: \"reservations[{j}]\" has no \"role\" (Mesos: \"Invalid reservation: \
+                 'Resource.ReservationInfo.role' field must be set.\")"
+            ));
+        };
+        check_role(entry, &format!("reservations[{j}].role"), role)?;
+        if role == "*" {
+            return Err(format!(
+                "{entry}: \"reservations[{j}].role\" is \"*\" (Mesos: \"Invalid reservation: \
+                 role \\\"*\\\" cannot be reserved\")"
+            ));
+        }
+        checked.push((kind, role));
+    }
+    for (j, pair) in checked.windows(2).enumerate() {
+        let (ancestor, (kind, role)) = (pair[0].1, pair[1]);
+        let j = j + 1;
+        if kind == "STATIC" {
+            return Err(format!(
+                "{entry}: \"reservations[{j}]\" is STATIC: a refined reservation cannot be \
+                 (Mesos: \"Invalid refined reservation: A refined reservation cannot be \
+                 STATIC\")"
+            ));
+        }
+        let refines = role.len() > ancestor.len()
+            && role.starts_with(ancestor)
+            && role.as_bytes()[ancestor.len()] == b'/';
+        if !refines {
+            return Err(format!(
+                "{entry}: \"reservations[{j}].role\" {} is not a refinement of {} (Mesos: \
+                 \"Invalid refined reservation: role '{role}' is not a refinement of \
+                 '{ancestor}'\")",
+                Value::from(role),
+                Value::from(ancestor)
+            ));
+        }
+    }
+    if let [("UNKNOWN", _)] = checked.as_slice() {
+        return Err(format!(
+            "{entry}: \"reservations[0].type\" is UNKNOWN (Mesos: \"Unsupported \
+             'Resource.ReservationInfo.Type'\")"
+        ));
+    }
+    Ok(())
+}
+
+/// A role name as Mesos's `roles::validate` accepts it: `*`, or components
+/// separated by single slashes, none of them `.`, `..` or `*`, none
+/// starting with a dash or holding white space or DEL.
+fn check_role(entry: &str, field: &str, role: &str) -> Result<(), String> {
+    if role == "*" {
+        return Ok(());
+    }
+    let problem = if role.starts_with('/') {
+        format!("Role '{role}' cannot start with a slash")
+    } else if role.ends_with('/') {
+        format!("Role '{role}' cannot end with a slash")
+    } else if role.contains("//") {
+        format!("Role '{role}' cannot contain two adjacent slashes")
+    } else if role.is_empty() {
+        "Role names cannot be the empty string".to_string()
+    } else if let Some(problem) = role.split('/').find_map(|component| match component {
+        "." | ".." | "*" => Some(format!(
+            "Role '{role}' cannot include '{component}' as a component"
+        )),
+        _ if component.starts_with('-') => Some(format!(
+            "Role component '{component}' is invalid because it starts with a dash"
+        )),
+        _ if component.contains(['\t', '\n', '\x0b', '\x0c', '\r', ' ', '\x7f']) => Some(format!(
+            "Role component '{component}' is invalid because it contains backspace or \
+             whitespace"
+        )),
+        _ => None,
+    }) {
+        problem
+    } else {
+        return Ok(());
+    };
+    Err(format!(
+        "{entry}: \"{field}\" is {}: {problem}",
+        Value::from(role)
+    ))
+}
+
+/// A resource's `shared`: only a persistent volume may be shared.
+fn check_shared(entry: &str, name: &str, resource: &Value) -> Result<(), String> {
+    if present(resource, "shared").is_none() {
+        return Ok(());
+    }
+    if name != "disk" {
+        return Err(format!(
+            "{entry} has \"shared\" (Mesos: \"Resource {name} cannot be shared\")"
+        ));
+    }
+    if present(resource, "disk")
+        .and_then(|d| present(d, "persistence"))
+        .is_none()
+    {
+        return Err(format!(
+            "{entry} has \"shared\" but no \"disk.persistence\" (Mesos: \"Only persistent \
+             volumes can be shared\")"
+        ));
     }
     Ok(())
 }

@@ -550,6 +550,21 @@ impl Method {
         )
     }
 
+    /// Whether the method answers when it has no command, doing what Mesos
+    /// does without the module. The oversubscription methods never answer,
+    /// as Mesos's own noop resource estimator and QoS controller, whose
+    /// futures never complete: the agent asks again only once answered, and
+    /// an answer at once would, at the default
+    /// `--qos_correction_interval_min` of 0, have it collect its usage
+    /// (every container's, every isolator's `usage`) and ask again, in a
+    /// loop.
+    pub fn answers_without_command(self) -> bool {
+        !matches!(
+            self.kind(),
+            ModuleKind::ResourceEstimator | ModuleKind::QoSController
+        )
+    }
+
     /// Converts a discriminant received over the bridge.
     pub fn from_index(index: u8) -> Option<Method> {
         Method::ALL.get(usize::from(index)).copied()

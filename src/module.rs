@@ -262,7 +262,8 @@ impl Module {
     /// Starts a call on the runtime and returns at once. `done` runs exactly
     /// once on a runtime thread: with the outcome, or with `None` for a watch
     /// that ends without a limitation (stopped by cleanup, or an unknown
-    /// container, whose watch must never complete). An internal error (bad
+    /// container, whose watch must never complete) and for an
+    /// oversubscription method without a command. An internal error (bad
     /// arguments, a panic) gets the method's own failure meaning (see
     /// [`Module::internal_failure`]).
     pub fn spawn_call<F>(self: &Arc<Self>, method: Method, arguments: Vec<String>, done: F)
@@ -321,8 +322,9 @@ impl Module {
     /// The call's timeout runs from now, so an agent that never gives them
     /// still gets the method's failure meaning in time, and the wait is
     /// not given to the command again. `done` runs exactly once, as for
-    /// [`Module::spawn_call`]. A method without a command answers at once,
-    /// without waiting.
+    /// [`Module::spawn_call`]. A method without a command gets `None` at
+    /// once, without waiting: the call never completes (see
+    /// [`Method::answers_without_command`]).
     pub fn spawn_call_awaiting<A, F>(self: &Arc<Self>, method: Method, arguments: A, done: F)
     where
         A: std::future::Future<Output = Result<Vec<String>, CallError>> + Send + 'static,
@@ -330,6 +332,9 @@ impl Module {
     {
         let started = Instant::now();
         let Some(timeout) = self.config.command(method).map(|c| c.timeout) else {
+            if !method.answers_without_command() {
+                return done(None);
+            }
             return done(Some(self.answer(
                 method,
                 None,
@@ -353,9 +358,10 @@ impl Module {
                             method.key()
                         ),
                     );
-                    module
-                        .metrics
-                        .record(method, started.elapsed(), Some(e.kind));
+                    // No command ran: an error and a timeout, not a call
+                    // (`calls` counts commands run), as for the module's
+                    // other errors.
+                    module.metrics.record_error(method, e.kind);
                     let outcome =
                         module.answer(method, None, Some(Err(e)), started.elapsed(), true);
                     return done(Some(outcome));
@@ -402,7 +408,8 @@ impl Module {
     }
 
     /// Runs one call. `None` only for a watch that ends without a
-    /// limitation.
+    /// limitation, and for an oversubscription method without a command
+    /// (see [`Method::answers_without_command`]).
     pub async fn call(&self, method: Method, input: Input) -> Option<Outcome> {
         let mut cleanup = Cleanup::default();
         self.call_into(method, input, Instant::now(), &mut cleanup)
@@ -429,6 +436,9 @@ impl Module {
                 ),
             );
             return Some(Outcome::error(e, started.elapsed()));
+        }
+        if !method.answers_without_command() && self.config.command(method).is_none() {
+            return None;
         }
         let container = match method {
             Method::IsolatorRecover => None,

@@ -326,7 +326,14 @@ fn call(
     let outcome = runtime().block_on(module.call(method, input));
     module.shutdown_and_wait();
     let Some(outcome) = outcome else {
-        eprintln!("{method}: no answer (the watch would never complete)");
+        if method == Method::IsolatorWatch {
+            eprintln!("{method}: no answer (the watch would never complete)");
+        } else {
+            eprintln!(
+                "{method}: no answer: without a command the module never answers, as Mesos's \
+                 own noop module does (the agent then never asks again)"
+            );
+        }
         return Ok(ExitCode::SUCCESS);
     };
     let seconds = outcome.duration.as_secs_f64();

@@ -1223,15 +1223,19 @@ async fn oversubscription(ctx: &Arc<Ctx>, agent: &Arc<Agent>, lives: &mut [Live]
         return;
     };
     let corrections: Vec<Value> = serde_json::from_str(&text).unwrap_or_default();
+    for (i, correction) in corrections.iter().enumerate() {
+        if running.iter().any(|l| kills(correction, &l.plan)) {
+            continue;
+        }
+        ctx.recorder.note(format!(
+            "QoS correction {i} names no running executor ({}): the agent ignores it \
+             (\"Ignoring QoS correction KILL ...: {}\")",
+            named_ids(&correction["kill"]),
+            why_ignored(&correction["kill"], &running)
+        ));
+    }
     for live in running {
-        let executor = live.plan.executor_info.get("executor_id");
-        let named = corrections.iter().any(|c| {
-            let kill = &c["kill"];
-            kill.get("executor_id") == executor
-                && kill
-                    .get("container_id")
-                    .is_none_or(|id| *id == live.plan.id)
-        });
+        let named = corrections.iter().any(|c| kills(c, &live.plan));
         if named {
             let aware = live.plan.framework_info["capabilities"]
                 .as_array()
@@ -1248,6 +1252,91 @@ async fn oversubscription(ctx: &Arc<Ctx>, agent: &Arc<Agent>, lives: &mut [Live]
             ));
         }
     }
+}
+
+/// Whether `correction` kills `plan`'s executor, as
+/// `Slave::_qosCorrections` decides: the framework and the executor it
+/// names are the executor's, and so is the container if it names one.
+/// Anything else the agent logs and ignores, so the simulation must not
+/// preempt on it.
+fn kills(correction: &Value, plan: &ContainerPlan) -> bool {
+    let kill = &correction["kill"];
+    let framework = plan
+        .executor_info
+        .get("framework_id")
+        .or_else(|| plan.framework_info.get("id"));
+    let container = kill.get("container_id").filter(|v| !v.is_null());
+    present_id(kill.get("framework_id")).is_some()
+        && same_id(kill.get("framework_id"), framework)
+        && present_id(kill.get("executor_id")).is_some()
+        && same_id(
+            kill.get("executor_id"),
+            plan.executor_info.get("executor_id"),
+        )
+        && container.is_none_or(|id| same_id(Some(id), Some(&plan.id)))
+}
+
+/// An id message that is set (stout leaves `null` unset).
+fn present_id(id: Option<&Value>) -> Option<&Value> {
+    id.filter(|v| !v.is_null())
+}
+
+/// Whether two `FrameworkID`/`ExecutorID`/`ContainerID` messages are equal
+/// as protobuf compares them: the same `value`, and for container ids the
+/// same `parent`s (members stout does not know are not compared).
+fn same_id(a: Option<&Value>, b: Option<&Value>) -> bool {
+    match (present_id(a), present_id(b)) {
+        (None, None) => true,
+        (Some(a), Some(b)) => {
+            a.get("value") == b.get("value") && same_id(a.get("parent"), b.get("parent"))
+        }
+        _ => false,
+    }
+}
+
+/// The ids a KILL names, for a note: `framework "f", executor "e",
+/// container "c"`.
+fn named_ids(kill: &Value) -> String {
+    ["framework", "executor", "container"]
+        .into_iter()
+        .filter_map(|what| {
+            let id = present_id(kill.get(format!("{what}_id").as_str()))?;
+            Some(format!(
+                "{what} {}",
+                id.get("value").unwrap_or(&Value::Null)
+            ))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Why the agent ignores a KILL that names no running executor, in its own
+/// words, by the first of its checks that fails.
+fn why_ignored(kill: &Value, running: &[&mut Live]) -> &'static str {
+    let framework_of = |l: &Live| {
+        l.plan
+            .executor_info
+            .get("framework_id")
+            .or_else(|| l.plan.framework_info.get("id"))
+            .cloned()
+    };
+    let of_framework: Vec<&Live> = running
+        .iter()
+        .map(|l| &**l)
+        .filter(|l| same_id(kill.get("framework_id"), framework_of(l).as_ref()))
+        .collect();
+    if of_framework.is_empty() {
+        return "framework cannot be found";
+    }
+    if !of_framework.iter().any(|l| {
+        same_id(
+            kill.get("executor_id"),
+            l.plan.executor_info.get("executor_id"),
+        )
+    }) {
+        return "executor cannot be found";
+    }
+    "container cannot be found"
 }
 
 /// One executor of the agent's `ResourceUsage`: what it was given, and
