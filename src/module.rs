@@ -741,28 +741,36 @@ impl Module {
         }
     }
 
+    /// Restores the containers Mesos recovered from their checkpoints and
+    /// removes the other files, logging what it restored, what it could not
+    /// restore or remove, and why. Never fails (Mesos exits when recover
+    /// fails). When `states` or `orphans` cannot be read, the module cannot
+    /// tell which containers run: it restores what it can and removes
+    /// nothing, since removing a running container's checkpoint would lose
+    /// its state for good.
     async fn recover_state(&self, state: &Arc<State>, input: &Input) {
-        let ids = |member: &str, nested: bool| -> Vec<String> {
-            let Some(Value::Array(items)) = input.parsed(member) else {
-                return Vec::new();
-            };
-            items
-                .iter()
-                .filter_map(|item| {
-                    let id = if nested {
-                        item.get("container_id")?
-                    } else {
-                        item
-                    };
-                    container_id_string(id).ok()
-                })
-                .collect()
-        };
-        let live = ids("states", true);
-        let orphans = ids("orphans", false);
         let module = self.config.module_name.clone();
+        let (live, live_problem) = recovered_ids(input, "states", true);
+        let (orphans, orphans_problem) = recovered_ids(input, "orphans", false);
+        let mut certain = true;
+        for (member, problem) in [("states", live_problem), ("orphans", orphans_problem)] {
+            if let Some(problem) = problem {
+                certain = false;
+                log::error!(
+                    "[{module} isolator_recover] the {member} argument cannot be read, so no \
+                     state file is removed: {problem}"
+                );
+            }
+        }
         let state = Arc::clone(state);
-        let report = tokio::task::spawn_blocking(move || state.recover(&live, &orphans)).await;
+        let report = tokio::task::spawn_blocking(move || {
+            if certain {
+                state.recover(&live, &orphans)
+            } else {
+                state.restore(&live, &orphans)
+            }
+        })
+        .await;
         let Ok(report) = report else {
             log::error!("[{module} isolator_recover] the recovery task failed");
             return;
@@ -779,11 +787,34 @@ impl Module {
                  unknown: {reason}"
             );
         }
+        for (id, reason) in &report.orphans_skipped {
+            log::error!(
+                "[{module} isolator_recover {id}] state of the orphan skipped, its cleanup will \
+                 not run the command: {reason}"
+            );
+        }
+        if let Some(e) = &report.unlisted {
+            log::error!(
+                "[{module} isolator_recover] cannot list the state directory {}: {e}; the state \
+                 files of containers Mesos no longer runs are not removed",
+                self.config.state_directory.display()
+            );
+        }
         if !report.removed.is_empty() {
             log::info!(
                 "[{module} isolator_recover] removed state files of containers Mesos no longer \
                  runs: {}",
                 report.removed.join(", ")
+            );
+        }
+        for (path, e) in &report.not_removed {
+            log::warn!("[{module} isolator_recover] cannot remove {path}: {e}");
+        }
+        for path in &report.foreign {
+            log::warn!(
+                "[{module} isolator_recover] left {path} in place: a directory, which the module \
+                 never writes (is state_directory shared with something else?); remove it by \
+                 hand if nothing needs it"
             );
         }
     }
@@ -961,4 +992,38 @@ impl Watches {
     fn len(&self) -> usize {
         self.lock().len()
     }
+}
+
+/// The container ids of recover's `member` (`states`, whose entries hold
+/// a `container_id`, when `nested`; `orphans`, a list of ids, otherwise),
+/// as they name state files; with what made the member unreadable, if
+/// anything did (the ids then are those that could be read).
+fn recovered_ids(input: &Input, member: &str, nested: bool) -> (Vec<String>, Option<String>) {
+    let Some(text) = input.get(member) else {
+        return (Vec::new(), Some("it is missing".to_string()));
+    };
+    let items = match serde_json::from_str::<Value>(text) {
+        Ok(Value::Array(items)) => items,
+        Ok(_) => return (Vec::new(), Some("it is not a list".to_string())),
+        Err(e) => return (Vec::new(), Some(format!("it is not JSON: {e}"))),
+    };
+    let mut ids = Vec::with_capacity(items.len());
+    let mut problem = None;
+    for (index, item) in items.iter().enumerate() {
+        let id = match (nested, item.get("container_id")) {
+            (false, _) => container_id_string(item),
+            (true, Some(id)) => container_id_string(id),
+            (true, None) => Err(CallError::new(
+                ErrorKind::BadInput,
+                "it has no container_id",
+            )),
+        };
+        match id {
+            Ok(id) => ids.push(id),
+            Err(e) => {
+                problem.get_or_insert_with(|| format!("entry {index}: {}", e.message));
+            }
+        }
+    }
+    (ids, problem)
 }

@@ -286,7 +286,8 @@ fn corrupt_state_files_are_logged_skipped_and_the_module_keeps_working() {
         &fixture("isolator_prepare/long-task.json"),
     );
     assert_eq!(out.answer, Answer::None);
-    // Cleanup of every container, known or not, removes its state.
+    // Cleanup of every container, known or not, removes its state; a
+    // directory in its place is not the module's, and stays.
     for id in bad.iter().chain(["orphan", "valid"].iter()) {
         let out = sc.call(
             &iso,
@@ -295,7 +296,11 @@ fn corrupt_state_files_are_logged_skipped_and_the_module_keeps_working() {
         );
         assert_eq!(out.answer, Answer::None, "{id}");
     }
-    assert_eq!(entries(&directory), vec![LONG_TASK.to_string()]);
+    assert_eq!(
+        entries(&directory),
+        vec![LONG_TASK.to_string(), "dir".to_string()]
+    );
+    std::fs::remove_dir_all(file("dir")).expect("the directory stays");
     sc.finish();
 }
 
