@@ -539,3 +539,42 @@ fn check_refuses_a_temp_directory_no_command_could_use() {
     assert_eq!(code, Some(0), "{stdout}");
     assert!(stdout.contains("  temp_directory = /tmp\n"), "{stdout}");
 }
+
+/// Two isolators with one state directory would each remove the other's
+/// checkpoints at recover: `check` refuses the second.
+#[test]
+fn check_refuses_two_isolators_sharing_a_state_directory() {
+    let s = Scratch::new();
+    let state = s.path().join("state").display().to_string();
+    let isolator = |symbol: &str, name: &str| {
+        format!(
+            r#"{{"name":"{symbol}","parameters":[{{"key":"module_name","value":"{name}"}},
+               {{"key":"state_directory","value":"{state}"}}]}}"#
+        )
+    };
+    let m = manifest(
+        &s,
+        &[
+            isolator("com_criteo_mesos_CommandIsolator", "shared"),
+            isolator("com_criteo_mesos_CommandIsolator2", "shared"),
+            isolator("com_criteo_mesos_CommandIsolator3", "own"),
+        ]
+        .join(","),
+    );
+    let out = tool(&["check", &m]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
+    let stdout = text(&out.stdout);
+    let errors: Vec<&str> = stdout.lines().filter(|l| l.contains("ERROR")).collect();
+    assert_eq!(errors.len(), 1, "{stdout}");
+    assert!(
+        errors[0].starts_with("com_criteo_mesos_CommandIsolator2 (Isolator, from "),
+        "{stdout}"
+    );
+    assert!(
+        errors[0].contains(&format!(
+            "ERROR module_name: {state}/shared is also the state directory of \
+             com_criteo_mesos_CommandIsolator: "
+        )),
+        "{stdout}"
+    );
+}

@@ -17,7 +17,7 @@ use mesos_command_modules::manifest::{self, ManifestModule};
 use mesos_command_modules::runtime::runtime;
 use mesos_command_modules::schema;
 use mesos_command_modules::simulate::{self, Event, Options, Report};
-use mesos_command_modules::{Answer, Method, Module, StateMode};
+use mesos_command_modules::{Answer, Method, Module, ModuleKind, StateMode};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -176,6 +176,10 @@ fn check(path: &Path) -> Result<ExitCode, String> {
         ));
     }
     let mut failed = 0;
+    // The isolators' state directories met so far, with the module that
+    // has each: a second isolator in the same directory would remove the
+    // first one's checkpoints at recover (they are not its containers).
+    let mut state_directories: Vec<(PathBuf, String)> = Vec::new();
     for u in &unknown {
         failed += 1;
         println!("{} (from {}): ERROR {u}", u.name, u.library);
@@ -195,6 +199,19 @@ fn check(path: &Path) -> Result<ExitCode, String> {
                 });
                 module.shutdown_and_wait();
                 let mut problems = Vec::new();
+                if kind == ModuleKind::Isolator {
+                    let directory = module.config().state_directory.clone();
+                    match state_directories.iter().find(|(d, _)| *d == directory) {
+                        Some((_, first)) => problems.push(format!(
+                            "module_name: {} is also the state directory of {first}: each \
+                             isolator removes at recover the checkpoints of containers it does \
+                             not run, the other's included; give each its own module_name or \
+                             state_directory",
+                            directory.display()
+                        )),
+                        None => state_directories.push((directory, m.name.clone())),
+                    }
+                }
                 if started == Some(false) {
                     problems.push(
                         "service_command: the helper did not start (see the log lines above)"
