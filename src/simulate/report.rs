@@ -306,15 +306,19 @@ impl ModuleRow {
     }
 }
 
+/// The width of a table's module column: its longest name, or its title.
+fn module_width<'a>(names: impl Iterator<Item = &'a str>) -> usize {
+    names
+        .map(str::len)
+        .chain(["module".len()])
+        .max()
+        .unwrap_or(6)
+}
+
 /// The module counters as an aligned table (`-` where a module has no
 /// service helper).
 pub fn module_table(rows: &[ModuleRow]) -> String {
-    let module_width = rows
-        .iter()
-        .map(|r| r.module.len())
-        .chain(["module".len()])
-        .max()
-        .unwrap_or(6);
+    let module_width = module_width(rows.iter().map(|r| r.module.as_str()));
     let mut out = format!(
         "{:<mw$}  {:>21} {:>17} {:>17} {:>16} {:>17}\n",
         "module",
@@ -346,12 +350,7 @@ pub fn module_table(rows: &[ModuleRow]) -> String {
 
 /// The summary as an aligned table.
 pub fn summary_table(rows: &[SummaryRow]) -> String {
-    let module_width = rows
-        .iter()
-        .map(|r| r.module.len())
-        .chain(["module".len()])
-        .max()
-        .unwrap_or(6);
+    let module_width = module_width(rows.iter().map(|r| r.module.as_str()));
     let mut out = format!(
         "{:<mw$}  {:<44} {:>6} {:>6} {:>8} {:>9} {:>9}\n",
         "module",
