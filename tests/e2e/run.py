@@ -461,7 +461,6 @@ class Cluster:
         ]
         if os.geteuid() != 0:
             args.append("--no-switch_user")
-        env = None
         if self.docker:
             args += ["--containerizers=docker,mesos",
                      f"--docker={self.docker.cli}",
@@ -469,13 +468,18 @@ class Cluster:
                      # Long enough that only the docker-remove hook can
                      # have removed a container the scenario finds gone.
                      "--docker_remove_delay=1hrs"]
-            # What docker-remove.py reads (the agent reads MESOS_WORK_DIR
-            # too: it is the same as --work_dir).
-            env = {"MESOS_WORK_DIR": str(self.root / "agent" / "work"),
-                   "MESOS_DOCKER": self.docker.cli,
-                   "DOCKER_HOST": self.docker.host}
-        self.agent = self.procs.start(args, self.agent_log_path(), env=env)
+        self.agent = self.procs.start(args, self.agent_log_path(), env=self.agent_environment())
         wait_for("the agent to register with the master", self.agent_registered, 90)
+
+    def agent_environment(self):
+        """What the agent's environment adds (measure.py adds more)."""
+        if not self.docker:
+            return {}
+        # What docker-remove.py reads (the agent reads MESOS_WORK_DIR too:
+        # it is the same as --work_dir).
+        return {"MESOS_WORK_DIR": str(self.root / "agent" / "work"),
+                "MESOS_DOCKER": self.docker.cli,
+                "DOCKER_HOST": self.docker.host}
 
     def agent_module_flags(self):
         """The agent's flags that load the modules (measure.py loads
