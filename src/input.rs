@@ -92,7 +92,15 @@ impl Input {
             if i > 0 {
                 out.push(',');
             }
-            out.push_str(&Value::String(name.clone()).to_string());
+            // Member names are protobuf field names: quoted as they are,
+            // without a formatter and an allocation per member per call.
+            if name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+                out.push('"');
+                out.push_str(name);
+                out.push('"');
+            } else {
+                out.push_str(&Value::String(name.clone()).to_string());
+            }
             out.push(':');
             out.push_str(json);
         }
@@ -193,6 +201,8 @@ mod tests {
             input.document(),
             r#"{"container_id":{"value":"a"},"pid":12}"#
         );
+        let odd = Input::from_document(r#"{"a \"b\"": 1}"#).unwrap();
+        assert_eq!(odd.document(), r#"{"a \"b\"":1}"#);
         assert_eq!(input.container_id().unwrap(), "a");
         assert!(Input::from_document("[1]").is_err());
     }
